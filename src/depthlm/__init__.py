@@ -1,0 +1,8 @@
+"""depthlm: metric 3D questions for standard vision-language models (DepthLM).
+
+Stages, one package each, dependencies flowing one way: ``geometry`` → ``data`` → ``prompting``
+→ ``tasks`` → ``models`` / ``inference`` → ``evaluation`` → ``cli``. Importing ``depthlm`` loads
+none of the heavy libraries (torch, transformers); they are imported where they are used.
+"""
+
+__version__ = "0.1.0"
