@@ -1,0 +1,108 @@
+"""Image + camera transforms that make model inputs; each returns the new image *and* camera.
+
+The evaluation view is :func:`prepare_view` (rectify fx ≠ fy, then normalise the focal length,
+DepthLM's cure for camera ambiguity). Training adds :func:`center_crop` with sizes drawn from
+ranges and :func:`aspect_jitter` for datasets with noisy intrinsics. Resizing uses Pillow's
+default filter on purpose: it is what the reference code used, so released checkpoints see the
+same pixels.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from depthlm.geometry.camera import Camera
+from depthlm.geometry.rectify import rectify
+
+FXFY_MODES = ("reference", "square", "none")
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Open an image as 8-bit RGB (palette, grey and alpha images are converted)."""
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+def resize_to(image: Image.Image, camera: Camera) -> Image.Image:
+    """Resize ``image`` to ``camera.size`` with Pillow's default filter (reference parity)."""
+    return image if image.size == camera.size else image.resize(camera.size)
+
+
+def normalize_focal(image: Image.Image, camera: Camera, focal: float) -> tuple[Image.Image, Camera]:
+    """Scale so that ``fx == focal``; size becomes ``(int(w·s), int(h·s))``."""
+    new = camera.normalize_focal(focal)
+    return resize_to(image, new), new
+
+
+def prepare_view(
+    image: Image.Image, camera: Camera, *, focal: float | None, fxfy: str = "reference"
+) -> tuple[Image.Image, Camera]:
+    """The evaluation-time model view of an image.
+
+    ``fxfy`` chooses how unequal focal lengths are handled: ``reference`` (OpenCV
+    rectification as in the DepthLM code; fx and fy stay slightly different), ``square``
+    (resample rows so that fy = fx exactly) or ``none``. ``focal=None`` keeps the native focal.
+    """
+    if image.size != camera.size:
+        raise ValueError(
+            f"image is {image.width}x{image.height} but its intrinsics say "
+            f"{camera.width}x{camera.height}"
+        )
+    if fxfy == "reference":
+        image, camera = rectify(image, camera)
+    elif fxfy == "square":
+        new = camera.with_square_pixels()
+        image, camera = resize_to(image, new), new
+    elif fxfy != "none":
+        raise ValueError(f"fxfy must be one of {FXFY_MODES}, got {fxfy!r}")
+    if focal is not None:
+        image, camera = normalize_focal(image, camera, focal)
+    return image, camera
+
+
+@dataclass(frozen=True)
+class CropRange:
+    """Crop sizes drawn uniformly from ranges (pixels, after focal normalisation).
+
+    The reference trains Qwen2.5-VL at 1000 px focal with heights in [700, 1200] and widths in
+    [1000, 1400], clipped to the image.
+    """
+
+    height: tuple[int, int] = (700, 1200)
+    width: tuple[int, int] = (1000, 1400)
+
+
+def sample_center_crop(
+    camera: Camera, crop: CropRange, rng: random.Random
+) -> tuple[int, int, int, int]:
+    """A crop box ``(left, top, width, height)`` centred on the image centre."""
+    h = int(min(camera.height, rng.uniform(*crop.height)))
+    w = int(min(camera.width, rng.uniform(*crop.width)))
+    left = max(0, (camera.width - w) // 2)
+    top = max(0, (camera.height - h) // 2)
+    return left, top, w, h
+
+
+def center_crop(
+    image: Image.Image, camera: Camera, box: tuple[int, int, int, int]
+) -> tuple[Image.Image, Camera]:
+    """Apply a crop box; pixels move by ``(−left, −top)``."""
+    left, top, w, h = box
+    return image.crop((left, top, left + w, top + h)), camera.crop(left, top, w, h)
+
+
+def aspect_jitter(
+    image: Image.Image, camera: Camera, ratio: tuple[float, float], rng: random.Random
+) -> tuple[Image.Image, Camera]:
+    """Resample the height so that width/height is drawn from ``ratio`` (fy and cy follow).
+
+    The reference uses this on Taskonomy, whose intrinsics are noisy, so the model does not
+    overfit one aspect ratio.
+    """
+    new_h = max(1, int(camera.width / rng.uniform(*ratio)))
+    new = camera.stretch_height(new_h)
+    return resize_to(image, new), new
