@@ -1,0 +1,95 @@
+"""Prompt presets: the question a model is asked and the answer it is trained to give.
+
+A preset is data (a JSON file beside this module, or a user's own file), never a code path:
+the same loader serves the reference ``official`` format, the answer-only ``short`` format and
+anything a user writes. Questions are templates with ``{marker}`` (how the marker is referred to,
+e.g. "pointed by the red arrow"); targets are templates with ``{answer}``, the label formatted
+with ``answer_digits`` decimals, so training targets and parsing agree on precision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from depthlm.prompting.markers import get_marker
+
+
+@dataclass(frozen=True)
+class PromptPreset:
+    """Question and target templates per task, plus decoding hints."""
+
+    name: str
+    questions: dict[str, str]
+    targets: dict[str, str]
+    system: str | None = None
+    answer_digits: int = 2
+    max_new_tokens: int = 64
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> PromptPreset:
+        missing = [k for k in ("name", "questions", "targets") if k not in obj]
+        if missing:
+            raise ValueError(f"prompt preset is missing {missing}")
+        return cls(
+            name=obj["name"],
+            questions=dict(obj["questions"]),
+            targets=dict(obj["targets"]),
+            system=obj.get("system"),
+            answer_digits=int(obj.get("answer_digits", 2)),
+            max_new_tokens=int(obj.get("max_new_tokens", 64)),
+            description=obj.get("description", ""),
+        )
+
+    def _template(self, table: dict[str, str], task: str, kind: str) -> str:
+        if task not in table:
+            raise ValueError(
+                f"preset '{self.name}' has no {kind} for task {task!r} (it has {sorted(table)})"
+            )
+        return table[task]
+
+    def question(self, task: str = "distance", marker: str = "arrow", **fields: Any) -> str:
+        """The user text for ``task`` with the given marker style.
+
+        >>> load_preset("official").question()[:64]
+        'Given this image, how far is the point pointed by the red arrow '
+        """
+        template = self._template(self.questions, task, "question")
+        return template.format(marker=get_marker(marker).phrase, **fields)
+
+    def target(self, value: float, task: str = "distance", **fields: Any) -> str:
+        """The assistant text that answers ``value`` (metres, seconds, ...) for ``task``.
+
+        >>> load_preset("short").target(3.14159)
+        '3.14'
+        """
+        answer = f"{value:.{self.answer_digits}f}"
+        return self._template(self.targets, task, "target").format(answer=answer, **fields)
+
+
+def available_presets() -> list[str]:
+    """Names of the presets shipped with depthlm."""
+    folder = resources.files("depthlm.prompting") / "presets"
+    return sorted(
+        p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+    )
+
+
+@cache
+def load_preset(name_or_path: str) -> PromptPreset:
+    """A shipped preset by name (``official``, ``short``, ``general``) or a JSON file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.is_file():
+        return PromptPreset.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    file = resources.files("depthlm.prompting") / "presets" / f"{name_or_path}.json"
+    if not file.is_file():
+        raise ValueError(
+            f"unknown prompt preset {name_or_path!r}; choose from "
+            f"{available_presets()} or give a path to a .json preset"
+        )
+    return PromptPreset.from_dict(json.loads(file.read_text(encoding="utf-8")))

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from depthlm.prompting.presets import available_presets, load_preset
+
+# Snapshots: changing a prompt changes what released checkpoints are asked.
+SNAPSHOTS = {
+    ("official", "distance", "arrow"): (
+        "Given this image, how far is the point pointed by the red arrow from the camera? Output "
+        "the thinking process in <think> </think> and final answer (the meter number only, "
+        "without the unit) in <answer> </answer> tags."
+    ),
+    ("short", "distance", "arrow"): (
+        "Given this image, how far is the point pointed by the red arrow from the camera? Answer "
+        "with the distance in meters as a number only."
+    ),
+    ("official", "principal_axis", "circle"): (
+        "Given this image, how far is the point marked by the red circle from the camera in the "
+        "forward-backward direction? Output the thinking process in <think> </think> and final "
+        "answer (the meter number only, without the unit) in <answer> </answer> tags."
+    ),
+}
+
+
+def test_shipped_presets():
+    assert {"official", "short", "general"} <= set(available_presets())
+
+
+@pytest.mark.parametrize(("key", "text"), SNAPSHOTS.items())
+def test_question_snapshots(key, text):
+    preset, task, marker = key
+    assert load_preset(preset).question(task, marker) == text
+
+
+def test_targets():
+    assert load_preset("short").target(12.345) == "12.35"
+    assert load_preset("official").system == "You are a helpful assistant."
+    assert load_preset("general").system is None
+
+
+def test_targets_parse_back_to_the_label():
+    from depthlm.prompting.parsing import parse_answer
+
+    for name in available_presets():
+        preset = load_preset(name)
+        for task in preset.targets:
+            assert parse_answer(preset.target(7.25, task)) == pytest.approx(7.25)
+
+
+def test_user_preset_file(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "mine",
+                "questions": {"distance": "Q {marker}?"},
+                "targets": {"distance": "A={answer}"},
+                "answer_digits": 1,
+            }
+        )
+    )
+    preset = load_preset(str(path))
+    assert preset.question() == "Q pointed by the red arrow?"
+    assert preset.target(2.26) == "A=2.3"
+    with pytest.raises(ValueError, match="no question for task 'speed'"):
+        preset.question("speed")
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown prompt preset"):
+        load_preset("nope")
