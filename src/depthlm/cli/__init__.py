@@ -1,0 +1,1 @@
+"""depthlm.cli"""

@@ -1,0 +1,23 @@
+"""``depthlm`` command line: thin wrappers over the Python API, one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from depthlm.cli import demo, eval_cmd, inspect_cmd, tiny
+
+app = typer.Typer(
+    name="depthlm",
+    help="Metric 3D questions for standard vision-language models (DepthLM).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("eval")(eval_cmd.eval_command)
+app.command("inspect")(inspect_cmd.inspect_command)
+app.command("init-tiny")(tiny.init_tiny_command)
+app.command("demo")(demo.demo_command)
+
+
+if __name__ == "__main__":
+    app()
