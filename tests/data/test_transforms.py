@@ -69,3 +69,29 @@ def test_aspect_jitter_sets_ratio_and_scales_fy():
     assert 1.0 <= ratio <= 1.31 and img.size == new.size
     assert new.fy == pytest.approx(cam.fy * new.height / cam.height)
     assert new.fx == cam.fx
+
+
+def test_random_crop_stays_inside():
+    from depthlm.data.transforms import sample_random_crop
+
+    cam = Camera(1000, 1000, 700, 500, 1400, 1000)
+    rng = random.Random(3)
+    lefts = set()
+    for _ in range(50):
+        left, top, w, h = sample_random_crop(cam, CropRange(), rng)
+        assert 0 <= left and left + w <= 1400 and 0 <= top and top + h <= 1000
+        lefts.add(left)
+    assert len(lefts) > 10
+
+
+def test_load_rgb_names_bad_files(tmp_path):
+    from depthlm.data.transforms import load_rgb
+
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(ValueError, match="broken.png: cannot read image"):
+        load_rgb(bad)
+    with pytest.raises(FileNotFoundError, match="gone.png"):
+        load_rgb(tmp_path / "gone.png")
+    Image.new("L", (4, 4)).save(tmp_path / "grey.png")
+    assert load_rgb(tmp_path / "grey.png").mode == "RGB"

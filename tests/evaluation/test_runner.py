@@ -201,3 +201,11 @@ def test_sigkill_then_restart_loses_and_duplicates_nothing(tmp_path):
     assert len(keys) == len(set(keys)) == 20
     assert rows[: len(kept)] == kept
     assert json.loads(out.read_text())["datasets"]["toy"]["delta1"] == 1.0
+
+
+def test_image_size_mismatch_names_the_file(toy_jsonl, tmp_path):
+    Image.new("RGB", (10, 10)).save(toy_jsonl.parent / "rgb" / "toy_1.png")
+    with pytest.raises(ValueError, match=r"toy_1.png: image is 10x10 but the record's intrinsics"):
+        evaluate(
+            EchoVLM(), [toy_jsonl], tmp_path / "r.json", spec=QuerySpec(focal=120.0), progress=False
+        )

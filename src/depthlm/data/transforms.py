@@ -22,9 +22,16 @@ FXFY_MODES = ("reference", "square", "none")
 
 
 def load_rgb(path: str | Path) -> Image.Image:
-    """Open an image as 8-bit RGB (palette, grey and alpha images are converted)."""
-    with Image.open(path) as im:
-        return im.convert("RGB")
+    """Open an image as 8-bit RGB (palette, grey and alpha images are converted).
+
+    A missing, truncated or non-image file raises ``ValueError`` naming the file."""
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"image not found: {path}") from None
+    except (OSError, SyntaxError, ValueError) as e:  # Pillow's errors for corrupt files
+        raise ValueError(f"{path}: cannot read image ({e})") from None
 
 
 def resize_to(image: Image.Image, camera: Camera) -> Image.Image:
@@ -85,6 +92,15 @@ def sample_center_crop(
     left = max(0, (camera.width - w) // 2)
     top = max(0, (camera.height - h) // 2)
     return left, top, w, h
+
+
+def sample_random_crop(
+    camera: Camera, crop: CropRange, rng: random.Random
+) -> tuple[int, int, int, int]:
+    """A crop box with sizes drawn as in :func:`sample_center_crop` at a uniform position."""
+    h = int(min(camera.height, rng.uniform(*crop.height)))
+    w = int(min(camera.width, rng.uniform(*crop.width)))
+    return rng.randint(0, camera.width - w), rng.randint(0, camera.height - h), w, h
 
 
 def center_crop(

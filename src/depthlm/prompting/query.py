@@ -121,7 +121,13 @@ def record_view(record: Record, spec: QuerySpec, image_root: str | Path | None =
     path = (
         record.image_path if image_root is None else resolve_image(record.image, Path(image_root))
     )
-    return prepare_view(load_rgb(path), record.camera, spec)
+    image = load_rgb(path)
+    if image.size != record.camera.size:
+        raise ValueError(
+            f"{path}: image is {image.width}x{image.height} but the record's intrinsics say "
+            f"{record.camera.width}x{record.camera.height}"
+        )
+    return prepare_view(image, record.camera, spec)
 
 
 def input_at(
