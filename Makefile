@@ -21,6 +21,7 @@ demo: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 test: lint
 	$(BIN)/python -m pytest -q

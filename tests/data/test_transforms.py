@@ -79,7 +79,7 @@ def test_random_crop_stays_inside():
     lefts = set()
     for _ in range(50):
         left, top, w, h = sample_random_crop(cam, CropRange(), rng)
-        assert 0 <= left and left + w <= 1400 and 0 <= top and top + h <= 1000
+        assert left >= 0 and left + w <= 1400 and top >= 0 and top + h <= 1000
         lefts.add(left)
     assert len(lefts) > 10
 
@@ -89,9 +89,9 @@ def test_load_rgb_names_bad_files(tmp_path):
 
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    with pytest.raises(ValueError, match="broken.png: cannot read image"):
+    with pytest.raises(ValueError, match=r"broken\.png: cannot read image"):
         load_rgb(bad)
-    with pytest.raises(FileNotFoundError, match="gone.png"):
+    with pytest.raises(FileNotFoundError, match=r"gone\.png"):
         load_rgb(tmp_path / "gone.png")
     Image.new("L", (4, 4)).save(tmp_path / "grey.png")
     assert load_rgb(tmp_path / "grey.png").mode == "RGB"

@@ -17,8 +17,11 @@ FAST = settings(max_examples=150, deadline=None, database=None)
     ("text", "expected"),
     [
         # Template format with a <think> block quoting the same number.
-        ("<think> The point is around 3.21 meters away from the camera. </think>\n\n"
-         "<answer> 3.21 </answer>", 3.21),
+        (
+            "<think> The point is around 3.21 meters away from the camera. </think>\n\n"
+            "<answer> 3.21 </answer>",
+            3.21,
+        ),
         ("3.21", 3.21),
         ("3.2 m", 3.2),
         ("3.2m", 3.2),
@@ -85,8 +88,10 @@ def test_final_answer_wins(text: str, expected: float) -> None:
 
 
 def test_speed_question_reasoning() -> None:
-    text = ("The point is around 6.00 meters away. Hence, the speed should be around "
-            "6.00 / 2 = 3.00 m/s.")
+    text = (
+        "The point is around 6.00 meters away. Hence, the speed should be around "
+        "6.00 / 2 = 3.00 m/s."
+    )
     assert parse_answer(text, unit="m/s") == 3.0
     assert parse_answer(text) is None  # metres requested, but the answer is a speed
 
@@ -129,9 +134,28 @@ def test_incompatible_or_unknown_unit(text: str, unit: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        None, "", "   ", "no number here", "-3", "−3 m", "= -2.5", "0", "0.00 m", "1e999",
-        "1e-999", "nan", "inf", "3D", "2nd", "x2", "v3.2.1", "1,2,3", "1,234,5",
-        "<answer></answer> 3", "<answer> far away </answer>", "<answer> -1 </answer>",
+        None,
+        "",
+        "   ",
+        "no number here",
+        "-3",
+        "−3 m",
+        "= -2.5",
+        "0",
+        "0.00 m",
+        "1e999",
+        "1e-999",
+        "nan",
+        "inf",
+        "3D",
+        "2nd",
+        "x2",
+        "v3.2.1",
+        "1,2,3",
+        "1,234,5",
+        "<answer></answer> 3",
+        "<answer> far away </answer>",
+        "<answer> -1 </answer>",
     ],
 )
 def test_unusable_gives_none(text: str | None) -> None:
@@ -219,8 +243,10 @@ def test_unit_conversion(x: float, unit_and_factor: tuple[str, float]) -> None:
 )
 def test_distractors_before_answer(x: float, distractors: list[float], unit: str) -> None:
     reasoning = " ".join(f"{d} {unit} = {d / 3:.3f}," for d in distractors)
-    text = f"<think> Estimates: {reasoning} so answer is {distractors} </think>\n" \
-           f"<answer> {x:.2f} </answer>"
+    text = (
+        f"<think> Estimates: {reasoning} so answer is {distractors} </think>\n"
+        f"<answer> {x:.2f} </answer>"
+    )
     assert parse_answer(text) == round(x, 2)
 
 

@@ -110,8 +110,9 @@ def aggregate(per_dataset: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     a small one. Datasets where a metric is ``None`` (or missing) are skipped for that metric;
     if none has it the average is ``None``. Counts (``n``, ``parsed``, ``unparsed``) are summed.
     """
-    out: dict[str, Any] = {key: sum(int(m.get(key) or 0) for m in per_dataset.values())
-                           for key in COUNT_KEYS}
+    out: dict[str, Any] = {
+        key: sum(int(m.get(key) or 0) for m in per_dataset.values()) for key in COUNT_KEYS
+    }
     for key in METRIC_KEYS:
         values = [float(m[key]) for m in per_dataset.values() if m.get(key) is not None]
         out[key] = float(np.mean(values)) if values else None
