@@ -32,8 +32,8 @@ class EchoVLM:
             raise KeyboardInterrupt
         self.calls += 1
         for it in items:
-            assert it.input is not None and it.input.image.size == it.input.camera.size
-            self.asked.append((it.dataset, it.record_index, it.point_index))
+            assert it.input is not None and list(it.input.image.size) == it.input.cameras[0][4:]
+            self.asked.append((it.dataset, it.probe.key))
         return [f"<answer> {it.label:.2f} </answer>" for it in items]
 
 
@@ -83,7 +83,7 @@ def test_vlm_path_perfect_answers_and_resume(toy_jsonl, tmp_path):
     assert not set(first.asked) & set(second.asked)
     assert len(first.asked[:8]) + len(second.asked) == 15
     rows = read_rows(out)
-    assert len({(r["dataset"], r["record"], r["point"]) for r in rows}) == len(rows) == 15
+    assert len({(r["dataset"], r["probe"]) for r in rows}) == len(rows) == 15
     assert res["datasets"]["toy"]["delta1"] == 1.0
     # a third run asks nothing
     third = EchoVLM()
@@ -197,7 +197,7 @@ def test_sigkill_then_restart_loses_and_duplicates_nothing(tmp_path):
     assert 5 <= len(kept) < 20
     subprocess.run([sys.executable, "-c", SLOW_RUN, str(data), str(out)], check=True)
     rows = read_rows(out)
-    keys = [(r["record"], r["point"]) for r in rows]
+    keys = [r["probe"] for r in rows]
     assert len(keys) == len(set(keys)) == 20
     assert rows[: len(kept)] == kept
     assert json.loads(out.read_text())["datasets"]["toy"]["delta1"] == 1.0

@@ -42,10 +42,12 @@ def test_targets():
 def test_targets_parse_back_to_the_label():
     from depthlm.prompting.parsing import parse_answer
 
+    fields = {"distance": 14.5, "T": "2", "V": "2"}
     for name in available_presets():
         preset = load_preset(name)
         for task in preset.targets:
-            assert parse_answer(preset.target(7.25, task)) == pytest.approx(7.25)
+            unit = {"speed": "m/s", "time": "s"}.get(task, "m")
+            assert parse_answer(preset.target(7.25, task, **fields), unit=unit) == 7.25
 
 
 def test_user_preset_file(tmp_path):

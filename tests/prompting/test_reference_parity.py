@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from depthlm.data.records import read_records
-from depthlm.prompting.query import QuerySpec, input_at
+from depthlm.prompting.query import QuerySpec
+from depthlm.tasks.inputs import input_at
 
 OFFICIAL_QUESTION = (
     "Given this image, how far is the point pointed by the red arrow from the camera? Output the "
@@ -57,11 +58,11 @@ def check_images(ibims_jsonl, image_indices, points=(0, 37, 99)):
             ref = reference_input(ibims_jsonl.parent, raw[i], p, 750.0)
             if ref is None:
                 continue
-            ours, r, q = input_at(records, i * 100 + p, spec)
-            assert (r, q) == (i, p)
+            ours, probe = input_at(records, i * 100 + p, spec)
+            assert probe.records == (i,) and probe.points == (p,)
             ref_image, ref_pixel, ref_intr = ref
-            assert list(ours.pixel) == ref_pixel
-            assert ours.camera.to_list() == pytest.approx(ref_intr, abs=0, rel=0)
+            assert list(ours.pixels[0]) == ref_pixel
+            assert ours.cameras[0] == pytest.approx(ref_intr, abs=0, rel=0)
             assert ours.text == OFFICIAL_QUESTION
             assert ours.system == "You are a helpful assistant."
             assert np.array_equal(np.asarray(ours.image), np.asarray(ref_image)), (i, p)

@@ -31,7 +31,8 @@ def demo_command(
         from depthlm.evaluation.answerers import ConstantAnswerer, MedianAnswerer
         from depthlm.evaluation.report import table
         from depthlm.evaluation.runner import evaluate
-        from depthlm.prompting.query import QuerySpec, input_at
+        from depthlm.prompting.query import QuerySpec
+        from depthlm.tasks.inputs import input_at
 
         out.mkdir(parents=True, exist_ok=True)
         for answerer in (ConstantAnswerer(2.0), MedianAnswerer()):
@@ -46,13 +47,13 @@ def demo_command(
         for k in range(examples):
             index = (k * per_image) * len(records[0].pixel_coords) + 1
             try:
-                model_input, r, _ = input_at(records, index, spec, data.parent)
+                model_input, probe = input_at(records, index, spec, data.parent)
             except (ValueError, IndexError):
                 continue
             path = out / f"query_{k}.png"
             model_input.image.save(path)
             typer.echo(
-                f"{path}: {records[r].image} pixel {list(model_input.pixel)} "
+                f"{path}: {records[probe.records[0]].image} pixel {list(model_input.pixels[0])} "
                 f"answer {model_input.target!r}"
             )
         typer.echo(f"\nquestion: {spec.prompt.question()}")

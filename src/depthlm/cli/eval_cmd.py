@@ -34,7 +34,9 @@ def eval_command(
         Path, typer.Option(help="Results JSON; predictions stream beside it.")
     ] = Path("results.json"),
     format: Annotated[str, typer.Option("--format", help="text | markdown | csv")] = "text",
-    task: Annotated[str | None, typer.Option(help="distance | principal_axis")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="distance | principal_axis | speed | time | two_point | pose")
+    ] = None,
     focal: Annotated[
         float | None,
         typer.Option(help="Canonical focal (px); default: the checkpoint's, else 1000."),

@@ -17,23 +17,29 @@ import numpy as np
 
 from depthlm.data.records import Record
 from depthlm.geometry.camera import Camera
-from depthlm.prompting.query import ModelInput
+from depthlm.tasks.base import Probe, TaskInput
 
 
 @dataclass
 class EvalItem:
-    """One question: which label of which record, its ground truth and, for VLMs, the input."""
+    """One question: its probe, ground truth and, for VLMs, the built model input."""
 
     dataset: str
-    record_index: int
-    point_index: int
-    record: Record
+    probe: Probe
+    records: Sequence[Record]
     label: float
-    input: ModelInput | None = None
+    input: TaskInput | None = None
 
     @property
-    def pixel(self) -> list[int]:
-        return [int(v) for v in self.record.pixel_coords[self.point_index]]
+    def record(self) -> Record:
+        return self.records[self.probe.records[0]]
+
+    @property
+    def pixel(self) -> list[int] | None:
+        """The (first) labelled pixel in record coordinates, for point tasks."""
+        if not self.probe.points:
+            return None
+        return [int(v) for v in self.record.pixel_coords[self.probe.points[0]]]
 
 
 class Answerer(Protocol):
@@ -119,6 +125,8 @@ class DenseMapAnswerer:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"--predictions folder not found: {self.folder}")
+        if task not in ("distance", "principal_axis"):
+            raise ValueError(f"dense depth maps answer distance and principal_axis, not {task!r}")
         self.png_scale, self.map_type, self.task = png_scale, map_type, task
         self.name = f"predictions:{self.folder.name}"
         self._cache: tuple[str, np.ndarray] | None = None
@@ -151,7 +159,7 @@ class DenseMapAnswerer:
         depth = self._load(item.record)
         cam = item.record.camera
         h, w = depth.shape
-        x, y = item.pixel
+        x, y = item.pixel or (0, 0)
         u, v = min(int(x * w / cam.width), w - 1), min(int(y * h / cam.height), h - 1)
         d = float(depth[v, u])
         if not (d > 0 and math.isfinite(d)):

@@ -1,6 +1,6 @@
 """The per-sample predictions file, which is also the resume cache.
 
-One JSON line per answered (dataset, record, point), appended and fsync'ed batch by batch, after
+One JSON line per answered question (dataset, probe), appended and fsync'ed batch by batch, after
 a header line that fingerprints the run (model and preprocessing). A killed run leaves at most
 one torn last line; on restart it is dropped, every complete line is kept, and only the missing
 pairs are asked. A header that does not match refuses to mix two different runs in one file.
@@ -16,11 +16,11 @@ from typing import Any
 
 from depthlm.utils.io import atomic_write_text
 
-Key = tuple[str, int, int]
+Key = tuple[str, str]
 
 
 class PredictionCache:
-    """Append-only JSONL of predictions keyed by ``(dataset, record_index, point_index)``."""
+    """Append-only JSONL of predictions keyed by ``(dataset, probe key)``."""
 
     def __init__(self, path: str | Path, header: dict[str, Any]) -> None:
         self.path = Path(path)
@@ -30,7 +30,7 @@ class PredictionCache:
 
     @staticmethod
     def key(row: dict[str, Any]) -> Key:
-        return (row["dataset"], int(row["record"]), int(row["point"]))
+        return (row["dataset"], str(row["probe"]))
 
     def _load(self) -> None:
         if not self.path.exists():

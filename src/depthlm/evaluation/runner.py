@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from depthlm.data.records import Record, read_records
 from depthlm.evaluation.answerers import Answerer, EvalItem
 from depthlm.evaluation.cache import PredictionCache
 from depthlm.evaluation.metrics import aggregate, depth_metrics
-from depthlm.evaluation.sampling import select_points
-from depthlm.prompting.parsing import parse_answer
-from depthlm.prompting.query import QuerySpec, View, record_view
-from depthlm.tasks.labels import point_labels
+from depthlm.prompting.query import QuerySpec
+from depthlm.tasks import Probe, Task, get_task
+from depthlm.tasks.inputs import InputBuilder
 from depthlm.utils.io import atomic_write_json
 
 
@@ -55,67 +55,58 @@ def _dataset_names(paths: Sequence[Path]) -> list[str]:
 
 
 def _items(
-    name: str,
-    records: list[Record],
-    pairs: list[tuple[int, int]],
-    task: str,
-    cache: PredictionCache,
+    name: str, records: list[Record], probes: list[Probe], task: Task, cache: PredictionCache
 ) -> Iterator[EvalItem]:
-    labels: dict[int, Any] = {}
-    for r, p in pairs:
-        if (name, r, p) in cache:
-            continue
-        if r not in labels:
-            labels = {r: point_labels(records[r], task)}
-        yield EvalItem(name, r, p, records[r], float(labels[r][p]))
+    for probe in probes:
+        if (name, probe.key) not in cache:
+            yield EvalItem(name, probe, records, task.label(records, probe))
 
 
-def _row(item: EvalItem, text: str | None, unit: str, skipped: str | None = None) -> dict:
+def _row(item: EvalItem, text: str | None, task: Task, skipped: str | None = None) -> dict:
+    probe = item.probe
     row: dict[str, Any] = {
         "dataset": item.dataset,
-        "record": item.record_index,
-        "point": item.point_index,
+        "probe": probe.key,
         "image": item.record.image,
-        "pixel": item.pixel,
         "gt": item.label,
     }
-    if item.input is not None:
-        row["model_pixel"] = list(item.input.pixel)
+    if probe.points:
+        row["pixel"] = item.pixel
+    if probe.params:
+        row["params"] = probe.kwargs
+    if item.input is not None and item.input.pixels:
+        row["model_pixels"] = [list(p) for p in item.input.pixels]
     if skipped:
         row["skipped"] = skipped
     else:
         row["text"] = text
-        row["pred"] = parse_answer(text, unit=unit)
+        row["pred"] = task.parse(text)
     return row
 
 
 def _answer_stream(
     answerer: Answerer,
     items: Iterator[EvalItem],
-    spec: QuerySpec,
-    image_root: Path,
+    builder: InputBuilder,
     batch_size: int,
     cache: PredictionCache,
     bar: tqdm,
 ) -> None:
-    view: tuple[int, View] | None = None
     batch: list[EvalItem] = []
-    unit = "m"
+    task = builder.task
 
     def flush() -> None:
         if batch:
             texts = answerer.answer(batch)
-            cache.append(_row(it, t, unit) for it, t in zip(batch, texts, strict=True))
+            cache.append(_row(it, t, task) for it, t in zip(batch, texts, strict=True))
             bar.update(len(batch))
             batch.clear()
 
     for item in items:
         if answerer.uses_images:
-            if view is None or view[0] != item.record_index:
-                view = (item.record_index, record_view(item.record, spec, image_root))
-            item.input = view[1].query(item.pixel)
+            item.input = builder.build(item.probe, with_target=False)
             if item.input is None:
-                cache.append([_row(item, None, unit, skipped="marker_out_of_image")])
+                cache.append([_row(item, None, task, skipped="marker_out_of_image")])
                 bar.update(1)
                 continue
         batch.append(item)
@@ -149,6 +140,7 @@ def evaluate(
     """
     spec = spec or QuerySpec()
     settings = settings or EvalSettings()
+    task = get_task(spec.task)
     paths = [Path(p) for p in data]
     names = _dataset_names(paths)
     header = {
@@ -163,22 +155,22 @@ def evaluate(
     for name, path in zip(names, paths, strict=True):
         root = Path(images) if images is not None else path.parent
         records = read_records(path, image_root=root, check_images=answerer.uses_images)
-        pairs = select_points(
-            [len(r.pixel_coords) for r in records], settings.points, settings.seed, settings.limit
-        )
+        probes = task.probes(records, settings.points, np.random.default_rng(settings.seed))
+        probes = probes[: settings.limit] if settings.limit is not None else probes
         if hasattr(answerer, "fit"):
-            answerer.fit(name, [float(v) for r in records for v in point_labels(r, spec.task)])
-        todo = sum((name, r, p) not in cache for r, p in pairs)
+            answerer.fit(name, [task.label(records, p) for p in probes])
+        todo = sum((name, p.key) not in cache for p in probes)
         with tqdm(
-            total=len(pairs),
-            initial=len(pairs) - todo,
+            total=len(probes),
+            initial=len(probes) - todo,
             desc=f"{name}",
             disable=not progress,
-            unit="pt",
+            unit="q",
         ) as bar:
-            items = _items(name, records, pairs, spec.task, cache)
-            _answer_stream(answerer, items, spec, root, settings.batch_size, cache, bar)
-        datasets[name] = score([cache.rows[(name, r, p)] for r, p in pairs])
+            builder = InputBuilder(records, spec, root)
+            items = _items(name, records, probes, task, cache)
+            _answer_stream(answerer, items, builder, settings.batch_size, cache, bar)
+        datasets[name] = score([cache.rows[(name, p.key)] for p in probes])
     results = {
         "model": answerer.name,
         "task": spec.task,

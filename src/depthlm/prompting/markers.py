@@ -30,6 +30,7 @@ class MarkerStyle:
     offsets: tuple[tuple[int, int], ...]
     margin: int
     phrase: str  # how a question refers to the marked point, e.g. "pointed by the red arrow"
+    phrase_plural: str = ""  # the same for several points, e.g. "pointed by the red arrows"
 
 
 def _arrow() -> tuple[tuple[int, int], ...]:
@@ -57,9 +58,15 @@ def _cross(arm: int) -> tuple[tuple[int, int], ...]:
 
 
 MARKERS: dict[str, MarkerStyle] = {
-    "arrow": MarkerStyle("arrow", _arrow(), 5, "pointed by the red arrow"),
-    "circle": MarkerStyle("circle", _ring(4), 5, "marked by the red circle"),
-    "cross": MarkerStyle("cross", _cross(4), 6, "marked by the red cross"),
+    "arrow": MarkerStyle(
+        "arrow", _arrow(), 5, "pointed by the red arrow", "pointed by the red arrows"
+    ),
+    "circle": MarkerStyle(
+        "circle", _ring(4), 5, "marked by the red circle", "marked by the red circles"
+    ),
+    "cross": MarkerStyle(
+        "cross", _cross(4), 6, "marked by the red cross", "marked by the red crosses"
+    ),
 }
 
 

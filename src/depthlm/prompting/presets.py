@@ -60,7 +60,8 @@ class PromptPreset:
         'Given this image, how far is the point pointed by the red arrow '
         """
         template = self._template(self.questions, task, "question")
-        return template.format(marker=get_marker(marker).phrase, **fields)
+        style = get_marker(marker)
+        return template.format(marker=style.phrase, markers=style.phrase_plural, **fields)
 
     def target(self, value: float, task: str = "distance", **fields: Any) -> str:
         """The assistant text that answers ``value`` (metres, seconds, ...) for ``task``.
@@ -68,8 +69,13 @@ class PromptPreset:
         >>> load_preset("short").target(3.14159)
         '3.14'
         """
-        answer = f"{value:.{self.answer_digits}f}"
-        return self._template(self.targets, task, "target").format(answer=answer, **fields)
+        fields = {k: self.number(v) if isinstance(v, float) else v for k, v in fields.items()}
+        template = self._template(self.targets, task, "target")
+        return template.format(answer=self.number(value), **fields)
+
+    def number(self, value: float) -> str:
+        """A value as the preset writes numbers (``answer_digits`` decimals)."""
+        return f"{value:.{self.answer_digits}f}"
 
 
 def available_presets() -> list[str]:

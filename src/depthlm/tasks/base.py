@@ -1,0 +1,159 @@
+"""A task is one small object: which labels a question needs, how to ask, what to answer.
+
+Evaluation, SFT targets and GRPO rewards all go through the same object, so a question is
+built, labelled and parsed one way everywhere. A question about a dataset is a :class:`Probe`
+(which records, which labelled points, which task parameters); turning it into model input is
+:meth:`Task.build`, given the prepared (focal-normalised) views of its records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from depthlm.data.records import Record
+from depthlm.prompting.markers import draw_markers, fits
+from depthlm.prompting.parsing import parse_answer
+from depthlm.prompting.presets import PromptPreset
+from depthlm.prompting.query import ChatQuery, View
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One question about a dataset: record indices, point indices (per record order), params.
+
+    ``key`` identifies it in prediction files, e.g. ``"12:7"`` (record 12, point 7),
+    ``"12:7,33"`` (two points of record 12) or ``"12,13"`` (two views).
+    """
+
+    records: tuple[int, ...]
+    points: tuple[int, ...] = ()
+    params: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def key(self) -> str:
+        rec = ",".join(map(str, self.records))
+        return f"{rec}:{','.join(map(str, self.points))}" if self.points else rec
+
+    @property
+    def kwargs(self) -> dict[str, float]:
+        return dict(self.params)
+
+
+@dataclass
+class TaskInput:
+    """A built question: the exact images, the marked pixels (model coordinates), the text."""
+
+    images: list[Image.Image]
+    pixels: list[tuple[int, int]]
+    text: str
+    system: str | None
+    label: float
+    target: str | None = None
+    cameras: list[list[float]] = field(default_factory=list)  # per image [fx, fy, cx, cy, w, h]
+
+    def chat(self) -> ChatQuery:
+        return ChatQuery(images=self.images, text=self.text, system=self.system)
+
+    @property
+    def image(self) -> Image.Image:
+        return self.images[0]
+
+
+class Task:
+    """Base class. Subclasses set the class attributes and implement :meth:`label`."""
+
+    name: str = ""
+    unit: str = "m"  # what answers are parsed into ("m", "s", "m/s")
+    n_points: int = 1  # labelled points marked per question
+    n_views: int = 1  # images per question
+
+    # ------------------------------------------------------------------ what to ask
+    def params(self, rng: np.random.Generator) -> dict[str, float]:
+        """Task parameters drawn per question (e.g. the time budget of ``speed``)."""
+        return {}
+
+    def probes(
+        self,
+        records: Sequence[Record],
+        points: int | None,
+        rng: np.random.Generator,
+    ) -> list[Probe]:
+        """Evaluation questions, deterministic given ``rng``: every labelled point
+        (``points=None``) or ``points`` per image, in file order, image-major."""
+        out = []
+        for r, rec in enumerate(records):
+            n = len(rec.pixel_coords)
+            if points is None or points >= n:
+                idx = range(n)
+            else:
+                idx = sorted(int(i) for i in rng.choice(n, size=points, replace=False))
+            out += [Probe((r,), (int(i),), tuple(self.params(rng).items())) for i in idx]
+        return out
+
+    def sample(self, records: Sequence[Record], rng: np.random.Generator) -> Probe:
+        """One random training question (one labelled point per sample, as the paper)."""
+        r = int(rng.integers(len(records)))
+        p = int(rng.integers(len(records[r].pixel_coords)))
+        return Probe((r,), (p,), tuple(self.params(rng).items()))
+
+    # ------------------------------------------------------------------ labels
+    def label(self, records: Sequence[Record], probe: Probe) -> float:
+        raise NotImplementedError
+
+    def target_fields(self, records: Sequence[Record], probe: Probe) -> dict[str, Any]:
+        """Extra values the answer template shows (e.g. the distance before dividing)."""
+        return {}
+
+    # ------------------------------------------------------------------ model input
+    def question(self, preset: PromptPreset, marker: str, probe: Probe) -> str:
+        fields = {k: f"{v:g}" for k, v in probe.params}
+        return preset.question(self.name, marker, **fields)
+
+    def build(
+        self,
+        views: Sequence[View],
+        records: Sequence[Record],
+        probe: Probe,
+        preset: PromptPreset,
+        marker: str,
+        *,
+        with_target: bool = True,
+    ) -> TaskInput | None:
+        """Mark the probe's points in its view and write the question; ``None`` when a marker
+        does not fit (the caller records a skip)."""
+        label = self.label(records, probe)
+        images, pixels = self._mark(views, records, probe, marker)
+        if images is None:
+            return None
+        target = None
+        if with_target:
+            fields = {k: f"{v:g}" for k, v in probe.params}
+            fields.update(self.target_fields(records, probe))
+            target = preset.target(label, self.name, **fields)
+        return TaskInput(
+            images=images,
+            pixels=pixels,
+            text=self.question(preset, marker, probe),
+            system=preset.system,
+            label=label,
+            target=target,
+            cameras=[v.camera.to_list() for v in views],
+        )
+
+    def _mark(self, views, records, probe, marker):
+        view = views[0]
+        rec = records[probe.records[0]]
+        src = [rec.pixel_coords[p] for p in probe.points]
+        pixels = [tuple(int(v) for v in px) for px in view.remap(src)]
+        if not all(fits(marker, px, view.image.size) for px in pixels):
+            return None, None
+        return [draw_markers(view.image, pixels, marker)], pixels
+
+    def parse(self, text: str | None) -> float | None:
+        """The model's answer in this task's unit, or ``None``."""
+        return parse_answer(text, unit=self.unit)

@@ -1,0 +1,57 @@
+"""Two-point distance: the metric 3D distance between two marked pixels of one image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from depthlm.data.records import Record
+from depthlm.tasks.base import Probe, Task
+
+
+def point_3d(record: Record, index: int) -> np.ndarray:
+    """Camera-frame 3D point (metres) of a labelled pixel.
+
+    Uses ``z_depth`` when present, else ``depth`` as its ``depth_type`` says; a record that does
+    not say is taken as Euclidean, the DepthLM question's kind.
+    """
+    pixel = np.asarray(record.pixel_coords[index], dtype=np.float64)
+    if record.z_depth is not None:
+        return record.camera.unproject(pixel, np.float64(record.z_depth[index]), "z")
+    kind = record.depth_type or "euclidean"
+    return record.camera.unproject(pixel, np.float64(record.depth[index]), kind)
+
+
+class TwoPoint(Task):
+    """ "How far are these 2 points from each other?" — two markers in one image."""
+
+    name = "two_point"
+    n_points = 2
+
+    def probes(self, records, points, rng):
+        out = []
+        for r, rec in enumerate(records):
+            n = len(rec.pixel_coords)
+            if n < 2:
+                continue
+            if points is None:  # every point once, paired with the next one
+                pairs = [(i, i + 1) for i in range(0, n - 1, 2)]
+            else:
+                pairs = [
+                    tuple(int(v) for v in rng.choice(n, 2, replace=False)) for _ in range(points)
+                ]
+            out += [Probe((r,), pair) for pair in pairs]
+        return out
+
+    def sample(self, records, rng):
+        while True:
+            r = int(rng.integers(len(records)))
+            n = len(records[r].pixel_coords)
+            if n >= 2:
+                return Probe((r,), tuple(int(v) for v in rng.choice(n, 2, replace=False)))
+
+    def label(self, records: Sequence[Record], probe: Probe) -> float:
+        rec = records[probe.records[0]]
+        a, b = (point_3d(rec, p) for p in probe.points)
+        return float(np.linalg.norm(a - b))
