@@ -1,0 +1,140 @@
+"""``depthlm train sft|grpo``: one entry point from a CPU smoke test to ``accelerate launch``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depthlm.cli.errors import user_errors
+
+app = typer.Typer(help="Fine-tune a VLM on DepthLM records (SFT or GRPO).", no_args_is_help=True)
+
+Data = Annotated[list[str] | None, typer.Option("--data", help="JSONL[:weight], repeatable.")]
+Tasks = Annotated[
+    list[str] | None,
+    typer.Option("--task", help="task[:weight], repeatable (distance, speed, pose, ...)."),
+]
+
+
+def _config(config: Path | None, **flags) -> object:
+    from depthlm.training.config import TrainConfig
+
+    cfg = TrainConfig.from_yaml(config) if config else TrainConfig()
+    tasks = flags.pop("task")
+    if tasks:
+        flags["tasks"] = dict(_weighted(t) for t in tasks)
+    if flags.pop("no_crop"):
+        flags["crop_height"] = flags["crop_width"] = None
+    cfg.update({k: v for k, v in flags.items() if v not in (None, [], False)}, where="flags")
+    return cfg
+
+
+def _weighted(text: str) -> tuple[str, float]:
+    name, _, weight = text.partition(":")
+    try:
+        return name, float(weight) if weight else 1.0
+    except ValueError:
+        raise ValueError(f"--task {text}: expected name[:weight]") from None
+
+
+def _common(
+    model: str | None,
+    data: list[str] | None,
+    output: str | None,
+    config: Path | None,
+    task: list[str] | None,
+    focal: float | None,
+    preset: str | None,
+    marker: str | None,
+    max_steps: int | None,
+    batch_size: int | None,
+    learning_rate: float | None,
+    save_steps: int | None,
+    seed: int | None,
+    lora: bool,
+    no_crop: bool,
+):
+    return _config(
+        config, model=model, data=data, output=output, task=task, focal=focal, preset=preset,
+        marker=marker, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
+        save_steps=save_steps, seed=seed, lora=lora, no_crop=no_crop,
+    )  # fmt: skip
+
+
+@app.command("sft")
+def sft_command(
+    model: Annotated[
+        str | None, typer.Option(help="Model folder (save_pretrained layout).")
+    ] = None,
+    data: Data = None,
+    output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
+    task: Tasks = None,
+    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
+    preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
+    marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
+    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+    save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
+    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
+    no_crop: Annotated[bool, typer.Option(help="No random crops.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
+) -> None:
+    """Supervised fine-tuning: loss on the answer tokens only."""
+    with user_errors():
+        from depthlm.training.sft import train_sft
+
+        cfg = _common(model, data, output, config, task, focal, preset, marker, max_steps,
+                      batch_size, learning_rate, save_steps, seed, lora, no_crop)  # fmt: skip
+        out = train_sft(cfg, resume=resume)
+        typer.echo(f"saved {out}")
+
+
+@app.command("grpo")
+def grpo_command(
+    model: Annotated[
+        str | None, typer.Option(help="Model folder (save_pretrained layout).")
+    ] = None,
+    data: Data = None,
+    output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
+    task: Tasks = None,
+    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
+    preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
+    marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
+    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+    save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
+    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
+    no_crop: Annotated[bool, typer.Option(help="No random crops.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
+) -> None:
+    """GRPO with DepthLM rewards (δ1, smooth log error, format)."""
+    with user_errors():
+        from depthlm.training.grpo import train_grpo
+
+        cfg = _common(model, data, output, config, task, focal, preset, marker, max_steps,
+                      batch_size, learning_rate, save_steps, seed, lora, no_crop)  # fmt: skip
+        out = train_grpo(cfg, resume=resume)
+        typer.echo(f"saved {out}")
+
+
+@app.command("configs")
+def configs_command(
+    name: Annotated[str | None, typer.Argument(help="Print this config's path.")] = None,
+) -> None:
+    """List the accelerate configs shipped with depthlm (for ``accelerate launch``)."""
+    with user_errors():
+        from depthlm.training.launch import accelerate_config, list_accelerate_configs
+
+        if name:
+            typer.echo(str(accelerate_config(name)))
+        else:
+            for cfg in list_accelerate_configs():
+                typer.echo(f"{cfg.stem:10s} {cfg}")

@@ -1,0 +1,1 @@
+"""depthlm.training: TRL glue (SFT, GRPO), samples drawn on the fly, configs."""

@@ -1,0 +1,161 @@
+"""``depthlm train sft``: TRL's SFTTrainer on DepthLM samples drawn on the fly.
+
+depthlm writes no training loop: it hands TRL a map-style dataset of sample indices whose
+transform renders each sample (:class:`~depthlm.training.samples.SampleBuilder`) in TRL's
+vision prompt-completion format, and TRL's collator masks the prompt so the loss covers the
+answer tokens only. Everything TRL/Transformers offer (accelerate, FSDP, DeepSpeed, logging,
+checkpoints, ``resume_from_checkpoint``) applies unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from depthlm.models.contract import save_contract
+from depthlm.models.families import family_for
+from depthlm.training.config import TrainConfig
+from depthlm.training.samples import SampleBuilder
+
+log = logging.getLogger(__name__)
+
+
+def sample_dataset(builder: SampleBuilder, n: int, render: Any = None):
+    """A ``datasets.Dataset`` of ``n`` indices that renders sample ``i`` when accessed."""
+    from datasets import Dataset
+
+    render = render or builder
+    ds = Dataset.from_dict({"index": list(range(n))})
+
+    def transform(batch: dict[str, list]) -> dict[str, list]:
+        rows = [render(int(i)) for i in batch["index"]]
+        return {k: [r[k] for r in rows] for k in rows[0]}
+
+    ds.set_transform(transform)
+    return ds
+
+
+def use_bf16(setting: str) -> bool:
+    """``auto``: bf16 on a GPU that supports it (as the paper trains), fp32 elsewhere."""
+    if setting == "auto":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return str(setting).lower() in ("true", "1", "yes")
+
+
+def load_model_and_processor(config: TrainConfig) -> tuple[Any, Any]:
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    dtype = torch.bfloat16 if use_bf16(config.bf16) else torch.float32
+    model = AutoModelForImageTextToText.from_pretrained(config.model, dtype=dtype)
+    processor = AutoProcessor.from_pretrained(config.model)
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        family = family_for(model.config)
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=family.lora_targets,
+            task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
+    return model, processor
+
+
+def trainer_args(config: TrainConfig, cls: Any, **extra: Any) -> Any:
+    """TRL config (``SFTConfig`` or ``GRPOConfig``) from ours."""
+    bf16 = use_bf16(config.bf16)
+    return cls(
+        output_dir=config.output,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_ratio,  # a float < 1 is a ratio in Transformers 5
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        seed=config.seed,
+        bf16=bf16,
+        activation_checkpointing=config.gradient_checkpointing,
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        dataloader_num_workers=config.num_workers,
+        report_to=config.report_to,
+        remove_unused_columns=False,  # the transform needs the "index" column
+        use_cpu=not torch.cuda.is_available(),
+        **extra,
+    )
+
+
+def last_checkpoint(output: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` folder of a run, for ``--resume``."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    out = Path(output)
+    return get_last_checkpoint(str(out)) if out.is_dir() else None
+
+
+def finish(trainer: Any, config: TrainConfig, processor: Any) -> Path:
+    """Save final weights, processor and the preprocessing contract (main process only)."""
+    out = Path(config.output)
+    model = trainer.model
+    if config.lora and hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    trainer.accelerator.wait_for_everyone()
+    if trainer.accelerator.is_main_process:
+        model.save_pretrained(out)
+        processor.save_pretrained(out)
+        save_contract(out, config.spec(), tasks=config.tasks)
+    return out
+
+
+def train_sft(
+    config: TrainConfig, *, resume: bool = False, callbacks: list[Any] | None = None
+) -> Path:
+    """Fine-tune ``config.model`` on ``config.data`` and return the output folder.
+
+    ``resume=True`` continues from the newest checkpoint in ``config.output`` (model, optimizer,
+    scheduler, RNG and data position), so a killed run loses at most ``save_steps`` steps.
+    ``callbacks`` are Transformers ``TrainerCallback`` objects.
+    """
+    from trl import SFTConfig, SFTTrainer
+
+    if not config.model:
+        raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
+    model, processor = load_model_and_processor(config)
+    family = family_for(getattr(model, "config", None))
+    builder = SampleBuilder(
+        config.sources(),
+        config.spec(),
+        tasks=config.tasks,
+        augment=config.augment(),
+        seed=config.seed,
+        system=family.system_prompt,
+    )
+    n = config.max_steps * config.batch_size * config.grad_accum * _world_size()
+    dataset = sample_dataset(builder, n)
+    args = trainer_args(config, SFTConfig, max_length=None)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=processor,
+        callbacks=callbacks,
+    )
+    checkpoint = last_checkpoint(config.output) if resume else None
+    if resume and checkpoint is None:
+        log.warning("--resume: no checkpoint in %s, starting from scratch", config.output)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    return finish(trainer, config, processor)
+
+
+def _world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
