@@ -54,6 +54,7 @@ class TaskInput:
     system: str | None
     label: float
     target: str | None = None
+    task: str = ""
     cameras: list[list[float]] = field(default_factory=list)  # per image [fx, fy, cx, cy, w, h]
 
     def chat(self) -> ChatQuery:
@@ -142,6 +143,7 @@ class Task:
             system=preset.system,
             label=label,
             target=target,
+            task=self.name,
             cameras=[v.camera.to_list() for v in views],
         )
 

@@ -22,7 +22,7 @@ from depthlm.data.records import Record, read_records
 from depthlm.data.transforms import CropRange, aspect_jitter, center_crop, sample_center_crop
 from depthlm.prompting.query import QuerySpec, View, record_view
 from depthlm.tasks import get_task
-from depthlm.tasks.base import Probe, TaskInput
+from depthlm.tasks.base import Probe, Task, TaskInput
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,10 @@ class SampleBuilder:
         self._source_p = _normalise([s.weight for s in self.sources])
         self._task_p = _normalise(list(self.tasks.values()))
         self._cache: OrderedDict[int, View] = OrderedDict()
+
+    def task_of(self, built: TaskInput) -> Task:
+        """The task object that built ``built``."""
+        return next(t for t in self._tasks if t.name == built.task)
 
     def draw(self, index: int) -> tuple[TaskInput, Probe, int]:
         """The built question of sample ``index`` (with its target), its probe and source."""
