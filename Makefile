@@ -11,7 +11,7 @@ OUT ?= demo-out
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[train,dev]"
 	touch $@
 
 install: $(BIN)/.installed
