@@ -20,8 +20,8 @@ demo: $(BIN)/.installed
 	$(BIN)/depthlm demo --data $(DATA) --out $(OUT)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: lint
 	$(BIN)/python -m pytest -q

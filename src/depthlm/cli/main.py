@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from depthlm.cli import demo, eval_cmd, inspect_cmd, tiny, train
+from depthlm.cli import demo, eval_cmd, inspect_cmd, synth, tiny, train
 
 app = typer.Typer(
     name="depthlm",
@@ -17,6 +17,7 @@ app.command("eval")(eval_cmd.eval_command)
 app.command("inspect")(inspect_cmd.inspect_command)
 app.command("init-tiny")(tiny.init_tiny_command)
 app.command("demo")(demo.demo_command)
+app.command("synth")(synth.synth_command)
 app.add_typer(train.app, name="train")
 
 

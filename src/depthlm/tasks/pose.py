@@ -1,4 +1,8 @@
-"""Metric camera pose: how far the camera moved between two views of one sequence."""
+"""Metric camera pose: how far the camera moved between two views of one sequence.
+
+Pairs whose camera did not move (the synthetic world also zooms in place, to show the same
+scene at two focal lengths) are not asked: a zero label has no ratio to score.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
 
-import numpy as np
-
 from depthlm.data.records import Record
+from depthlm.tasks import geometry
 from depthlm.tasks.base import Probe, Task
 
+MIN_MOTION_M = 0.01  # pairs that did not move (a zoom-only pair) have no ratio to score
 
-def camera_centre(record: Record) -> np.ndarray:
-    """World position of the camera (metres) from ``camera_to_world``."""
-    if record.camera_to_world is None:
-        raise ValueError(f"{record.image}: the pose task needs 'camera_to_world'")
-    return np.asarray(record.camera_to_world, dtype=np.float64)[:3, 3]
+
+def _motion(records: Sequence[Record], a: int, b: int) -> float:
+    return float(geometry.camera_motion(records[a].camera_to_world, records[b].camera_to_world))
 
 
 def sequence_pairs(records: Sequence[Record]) -> list[tuple[int, int]]:
@@ -28,11 +30,11 @@ def sequence_pairs(records: Sequence[Record]) -> list[tuple[int, int]]:
     pairs = []
     for idx in groups.values():
         idx.sort(key=lambda i: (records[i].frame if records[i].frame is not None else 0, i))
-        pairs += list(pairwise(idx))
+        pairs += [(a, b) for a, b in pairwise(idx) if _motion(records, a, b) >= MIN_MOTION_M]
     if not pairs:
         raise ValueError(
             "the pose task needs records with 'sequence' and 'camera_to_world' and "
-            "at least two views per sequence"
+            "at least two views per sequence whose camera moved"
         )
     return sorted(pairs)
 
@@ -53,8 +55,8 @@ class Pose(Task):
         return Probe((a, b) if rng.random() < 0.5 else (b, a))
 
     def label(self, records: Sequence[Record], probe: Probe) -> float:
-        a, b = (camera_centre(records[r]) for r in probe.records)
-        return float(np.linalg.norm(b - a))
+        a, b = probe.records
+        return _motion(records, a, b)
 
     def _mark(self, views, records, probe, marker):
         return [v.image for v in views], []

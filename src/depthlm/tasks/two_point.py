@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from depthlm.data.records import Record
+from depthlm.tasks import geometry
 from depthlm.tasks.base import Probe, Task
 
 
-def point_3d(record: Record, index: int) -> np.ndarray:
-    """Camera-frame 3D point (metres) of a labelled pixel.
-
-    Uses ``z_depth`` when present, else ``depth`` as its ``depth_type`` says; a record that does
-    not say is taken as Euclidean, the DepthLM question's kind.
-    """
-    pixel = np.asarray(record.pixel_coords[index], dtype=np.float64)
+def _depths(record: Record) -> tuple[list[float], str]:
+    """The record's depths and their kind: ``z_depth`` when present, else ``depth`` as its
+    ``depth_type`` says; a record that does not say is taken as Euclidean, the DepthLM
+    question's kind."""
     if record.z_depth is not None:
-        return record.camera.unproject(pixel, np.float64(record.z_depth[index]), "z")
-    kind = record.depth_type or "euclidean"
-    return record.camera.unproject(pixel, np.float64(record.depth[index]), kind)
+        return record.z_depth, "z"
+    return record.depth, record.depth_type or "euclidean"
 
 
 class TwoPoint(Task):
@@ -53,5 +48,10 @@ class TwoPoint(Task):
 
     def label(self, records: Sequence[Record], probe: Probe) -> float:
         rec = records[probe.records[0]]
-        a, b = (point_3d(rec, p) for p in probe.points)
-        return float(np.linalg.norm(a - b))
+        depths, kind = _depths(rec)
+        a, b = probe.points
+        return float(
+            geometry.two_point(
+                rec.pixel_coords[a], depths[a], rec.pixel_coords[b], depths[b], rec.intrinsics, kind
+            )
+        )
