@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures (``depthlm bench ...``); targets live here, not in tests."""
