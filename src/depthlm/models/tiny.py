@@ -190,9 +190,14 @@ def _qwen_tokenizer(default_system: str) -> PreTrainedTokenizerFast:
 
 
 def _split(overrides: dict) -> tuple[dict, dict]:
-    """Split ``build_tiny`` overrides into (text-config, vision-config) updates."""
+    """Split ``build_tiny`` overrides into (text-config, vision-config) updates; ``min_pixels``
+    and ``max_pixels`` are image-processor limits and are taken out by the Qwen builders."""
     vision = {k.removeprefix("vision_"): v for k, v in overrides.items() if k.startswith("vision_")}
-    text = {k: v for k, v in overrides.items() if not k.startswith("vision_")}
+    text = {
+        k: v
+        for k, v in overrides.items()
+        if not k.startswith("vision_") and k not in ("min_pixels", "max_pixels")
+    }
     return text, vision
 
 
@@ -235,17 +240,18 @@ def _qwen_text(tok: PreTrainedTokenizerFast, official_mrope, overrides: dict, **
     return text
 
 
-def _qwen_image_processor(patch: int, **overrides) -> Qwen2VLImageProcessor:
+def _qwen_image_processor(
+    patch: int, overrides: dict | None = None, **extra
+) -> Qwen2VLImageProcessor:
     """Real Qwen-VL image processor with pixel limits that keep images at 4..16 merged tokens:
-    a 112x112 image becomes an 8x8 patch grid, i.e. 16 image tokens after the 2x2 merge."""
+    a 112x112 image becomes an 8x8 patch grid, i.e. 16 image tokens after the 2x2 merge.
+    ``min_pixels``/``max_pixels`` in ``overrides`` widen the limits: a model that relies on
+    focal normalisation needs images shown at their own size, not rescaled by the processor."""
     factor = patch * 2
+    limits = {"min_pixels": factor * factor * 4, "max_pixels": factor * factor * 16}
+    limits.update({k: v for k, v in (overrides or {}).items() if k in limits})
     return Qwen2VLImageProcessor(
-        patch_size=patch,
-        merge_size=2,
-        temporal_patch_size=2,
-        min_pixels=factor * factor * 4,
-        max_pixels=factor * factor * 16,
-        **overrides,
+        patch_size=patch, merge_size=2, temporal_patch_size=2, **limits, **extra
     )
 
 
@@ -276,7 +282,7 @@ def _build_qwen2_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen2VLProcessor(
-        image_processor=_qwen_image_processor(14),
+        image_processor=_qwen_image_processor(14, overrides),
         tokenizer=tok,
         video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
         chat_template=tok.chat_template,
@@ -308,7 +314,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen2_5_VLProcessor(
-        image_processor=_qwen_image_processor(14),
+        image_processor=_qwen_image_processor(14, overrides),
         tokenizer=tok,
         video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
         chat_template=tok.chat_template,
@@ -339,7 +345,9 @@ def _build_qwen3_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen3VLProcessor(
-        image_processor=_qwen_image_processor(16, image_mean=[0.5] * 3, image_std=[0.5] * 3),
+        image_processor=_qwen_image_processor(
+            16, overrides, image_mean=[0.5] * 3, image_std=[0.5] * 3
+        ),
         tokenizer=tok,
         video_processor=Qwen3VLVideoProcessor(
             size={"shortest_edge": 32 * 32 * 4, "longest_edge": 32 * 32 * 64}

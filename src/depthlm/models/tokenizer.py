@@ -47,9 +47,27 @@ _ANSWERS = (
 _UNITS = ("m", "cm", "mm", "meters", "metres", "meter", "ft", "feet", "seconds", "s", "m/s")
 
 
+def _preset_texts() -> list[str]:
+    """Every question and target of the shipped prompt presets, so each preset word is one or
+    two tokens (a from-scratch model pays for every token of every sample)."""
+    from depthlm.prompting.presets import available_presets, load_preset
+
+    texts: list[str] = []
+    for name in available_presets():
+        preset = load_preset(name)
+        fields = {"marker": "pointed by the red arrow", "markers": "pointed by the red arrows"}
+        fields |= {"T": "2", "V": "1.5", "answer": "3.25", "distance": "6.50"}
+        texts += [q.format(**fields) for q in preset.questions.values()]
+        texts += [t.format(**fields) for t in preset.targets.values()]
+        texts += [preset.system] if preset.system else []
+    return texts
+
+
 def _corpus() -> list[str]:
-    """The fixed training corpus: prompts, answers with many numbers, and units."""
-    lines: list[str] = [*_QUESTIONS, *_INSTRUCTIONS]
+    """The fixed training corpus: prompts, answers with many numbers, units, and the chat
+    roles (repeated, so "system", "user", "assistant" become single tokens)."""
+    roles = ["system\nYou are a helpful assistant.", "user\n", "assistant\n"] * 40
+    lines: list[str] = [*_QUESTIONS, *_INSTRUCTIONS, *roles, *(_preset_texts() * 3)]
     values = [f"{i * 0.37 + 0.05:.2f}" for i in range(60)] + [str(i) for i in range(20)]
     for i, value in enumerate(values):
         lines.append(_ANSWERS[i % len(_ANSWERS)].format(v=value))
@@ -66,7 +84,7 @@ def train_tokenizer(
     special_tokens: Sequence[str],
     chat_template: str,
     *,
-    vocab_size: int = 512,
+    vocab_size: int = 640,
     corpus: Iterable[str] | None = None,
     bos_token: str | None = None,
     eos_token: str | None = None,
