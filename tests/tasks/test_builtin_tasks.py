@@ -86,12 +86,12 @@ def test_build_marks_points_and_targets_parse_back(name, posed_jsonl):
 
 def test_question_snapshots():
     preset = load_preset("official")
-    speed = get_task("speed").question(preset, "arrow", Probe((0,), (0,), (("T", 2.0),)))
+    speed = get_task("speed").question(preset, "arrow", {"T": 2.0})
     assert speed.startswith(
         "Given this image, how many meters per second should we move in order to reach the "
         "point pointed by the red arrow in exactly 2 seconds?"
     )
-    two = get_task("two_point").question(preset, "arrow", Probe((0,), (0, 1)))
+    two = get_task("two_point").question(preset, "arrow", {})
     assert two.startswith("Given this image, how far are the 2 points pointed by the red arrows")
     target = preset.target(3.0, "speed", distance=6.0, T="2")
     assert (

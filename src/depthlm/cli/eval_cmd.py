@@ -17,7 +17,9 @@ def eval_command(
             "--data", help="DepthLM JSONL file (repeatable); one table column per file stem."
         ),
     ],
-    model: Annotated[str | None, typer.Option(help="constant:2.0 | median | hf:PATH")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="constant:2.0 | median | embedded | hf:PATH")
+    ] = None,
     predictions: Annotated[
         Path | None,
         typer.Option(
@@ -101,5 +103,7 @@ def eval_command(
 def _local_model_dir(model: str | None) -> Path | None:
     if not model:
         return None
-    path = Path(model.removeprefix("hf:"))
+    from depthlm.models.embedded import resolve_model_path
+
+    path = Path(resolve_model_path(model.removeprefix("hf:")))
     return path if path.is_dir() else None

@@ -17,6 +17,7 @@ import numpy as np
 
 from depthlm.data.records import Record
 from depthlm.geometry.camera import Camera
+from depthlm.models.embedded import EMBEDDED, resolve_model_path
 from depthlm.tasks.base import Probe, TaskInput
 
 
@@ -191,7 +192,8 @@ def load_answerer(
     png_scale: float = 1000.0,
     map_type: str = "z",
 ) -> Answerer:
-    """Parse a model spec: ``constant:2.0``, ``median``, ``hf:PATH`` (or a local folder)."""
+    """Parse a model spec: ``constant:2.0``, ``median``, ``embedded``, ``hf:PATH`` (or a local
+    folder)."""
     if predictions is not None:
         if model is not None:
             raise ValueError("give either --model or --predictions, not both")
@@ -206,15 +208,16 @@ def load_answerer(
             raise ValueError(f"bad model spec {model!r}: {e}") from None
     if model == "median":
         return MedianAnswerer()
-    if kind == "hf" or (not arg and Path(model).is_dir()):
+    if model == EMBEDDED or kind == "hf" or (not arg and Path(model).is_dir()):
         from depthlm.inference.hf import HFGenerator
 
-        path = arg if kind == "hf" else model
+        path = resolve_model_path(arg if kind == "hf" else model)
         return GeneratorAnswerer(
             HFGenerator.from_pretrained(
                 path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens
             )
         )
     raise ValueError(
-        f"unknown model {model!r}; use constant:VALUE, median, hf:PATH or a local model folder"
+        f"unknown model {model!r}; use constant:VALUE, median, embedded, hf:PATH or a local "
+        "model folder"
     )

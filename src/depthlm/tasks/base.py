@@ -111,9 +111,37 @@ class Task:
         return {}
 
     # ------------------------------------------------------------------ model input
-    def question(self, preset: PromptPreset, marker: str, probe: Probe) -> str:
-        fields = {k: f"{v:g}" for k, v in probe.params}
-        return preset.question(self.name, marker, **fields)
+    def question(self, preset: PromptPreset, marker: str, params: dict[str, float]) -> str:
+        return preset.question(self.name, marker, **{k: f"{v:g}" for k, v in params.items()})
+
+    def ask(
+        self,
+        views: Sequence[View],
+        pixels: Sequence[Sequence[int]],
+        params: dict[str, float],
+        preset: PromptPreset,
+        marker: str,
+    ) -> TaskInput | None:
+        """A label-free question about source ``pixels`` (coordinates of the views' original
+        images, marked in the first view): what inference sends. ``None`` when a marker does
+        not fit within its margin of the border."""
+        images = [v.image for v in views]
+        marked: list[tuple[int, int]] = []
+        if pixels:
+            view = views[0]
+            marked = [(int(x), int(y)) for x, y in view.remap(pixels)]
+            if not all(fits(marker, px, view.image.size) for px in marked):
+                return None
+            images[0] = draw_markers(view.image, marked, marker)
+        return TaskInput(
+            images=images,
+            pixels=marked,
+            text=self.question(preset, marker, params),
+            system=preset.system,
+            label=float("nan"),
+            task=self.name,
+            cameras=[v.camera.to_list() for v in views],
+        )
 
     def build(
         self,
@@ -125,36 +153,19 @@ class Task:
         *,
         with_target: bool = True,
     ) -> TaskInput | None:
-        """Mark the probe's points in its view and write the question; ``None`` when a marker
-        does not fit (the caller records a skip)."""
-        label = self.label(records, probe)
-        images, pixels = self._mark(views, records, probe, marker)
-        if images is None:
+        """The labelled question of ``probe`` (``None`` when a marker does not fit: the caller
+        records a skip), with its training target unless ``with_target=False``."""
+        rec = records[probe.records[0]]
+        pixels = [rec.pixel_coords[p] for p in probe.points]
+        built = self.ask(views, pixels, probe.kwargs, preset, marker)
+        if built is None:
             return None
-        target = None
+        built.label = self.label(records, probe)
         if with_target:
             fields = {k: f"{v:g}" for k, v in probe.params}
             fields.update(self.target_fields(records, probe))
-            target = preset.target(label, self.name, **fields)
-        return TaskInput(
-            images=images,
-            pixels=pixels,
-            text=self.question(preset, marker, probe),
-            system=preset.system,
-            label=label,
-            target=target,
-            task=self.name,
-            cameras=[v.camera.to_list() for v in views],
-        )
-
-    def _mark(self, views, records, probe, marker):
-        view = views[0]
-        rec = records[probe.records[0]]
-        src = [rec.pixel_coords[p] for p in probe.points]
-        pixels = [tuple(int(v) for v in px) for px in view.remap(src)]
-        if not all(fits(marker, px, view.image.size) for px in pixels):
-            return None, None
-        return [draw_markers(view.image, pixels, marker)], pixels
+            built.target = preset.target(built.label, self.name, **fields)
+        return built
 
     def parse(self, text: str | None) -> float | None:
         """The model's answer in this task's unit, or ``None``."""

@@ -57,6 +57,3 @@ class Pose(Task):
     def label(self, records: Sequence[Record], probe: Probe) -> float:
         a, b = probe.records
         return _motion(records, a, b)
-
-    def _mark(self, views, records, probe, marker):
-        return [v.image for v in views], []
