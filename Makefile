@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/depthlm demo --data $(DATA) --out $(OUT)
+	$(BIN)/depthlm demo --out $(OUT) --data $(DATA)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks

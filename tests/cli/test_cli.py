@@ -143,23 +143,3 @@ def test_inspect_index_out_of_range(ibims_jsonl, tmp_path):
         app, ["inspect", str(ibims_jsonl), "--index", "10000", "--out", str(tmp_path / "q.png")]
     )
     assert res.exit_code == 2 and "out of range" in res.output
-
-
-def test_demo_runs_on_toy_data(toy_jsonl, tmp_path):
-    res = runner.invoke(
-        app,
-        [
-            "demo",
-            "--data",
-            str(toy_jsonl),
-            "--out",
-            str(tmp_path / "d"),
-            "--focal",
-            "120",
-            "--examples",
-            "2",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "d" / "constant_2.0.json").is_file()
-    assert list((tmp_path / "d").glob("query_*.png"))

@@ -1,8 +1,8 @@
 """``depthlm demo``: the README's first command.
 
-Until the embedded model lands (issue #5) the demo shows the pipeline on real data: it scores the
-paper's constant and median baselines on the iBims-1 sample, next to the paper's figure, and
-writes the exact model inputs of a few questions so a user sees what a DepthLM model is asked.
+Asks the embedded model (or any checkpoint) about marked points of unseen synthetic scenes,
+prints answers beside the exact truth, writes a depth-map panel and a coloured point cloud,
+and, given ``--data``, scores it on real records beside the constant baseline.
 """
 
 from __future__ import annotations
@@ -14,46 +14,53 @@ import typer
 
 from depthlm.cli.errors import user_errors
 
-PAPER_CONSTANT_IBIMS = 0.280  # the paper's "always 2.0 m" δ1 on iBims-1
-
 
 def demo_command(
-    data: Annotated[Path, typer.Option(help="DepthLM JSONL to run on.")],
-    out: Annotated[Path, typer.Option(help="Folder for results and model-input images.")] = Path(
+    out: Annotated[Path, typer.Option(help="Folder for the PNG panels and PLY clouds.")] = Path(
         "demo-out"
     ),
-    focal: Annotated[float, typer.Option(help="Canonical focal for the model inputs.")] = 1000.0,
-    examples: Annotated[int, typer.Option(help="How many model-input images to write.")] = 3,
+    model: Annotated[str, typer.Option(help="embedded | model folder")] = "embedded",
+    scenes: Annotated[int, typer.Option(help="Unseen scenes to show (indoor, outdoor, ...).")] = 2,
+    points: Annotated[int, typer.Option(help="Marked points asked per scene.")] = 8,
+    queries: Annotated[int, typer.Option(help="Questions per depth map.")] = 192,
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="Also score on these JSONL files.")
+    ] = None,
 ) -> None:
-    """Score baselines on DATA and write example model inputs to OUT."""
+    """Ask a VLM metric questions about unseen scenes; write depth maps and point clouds."""
     with user_errors():
-        from depthlm.data.records import read_records
-        from depthlm.evaluation.answerers import ConstantAnswerer, MedianAnswerer
-        from depthlm.evaluation.report import table
-        from depthlm.evaluation.runner import evaluate
-        from depthlm.prompting.query import QuerySpec
-        from depthlm.tasks.inputs import input_at
+        from depthlm.demo import run_demo
+        from depthlm.inference.depthlm import DepthLM
 
-        out.mkdir(parents=True, exist_ok=True)
-        for answerer in (ConstantAnswerer(2.0), MedianAnswerer()):
-            slug = answerer.name.replace(":", "_")
-            results = evaluate(answerer, [data], out / f"{slug}.json")
-            typer.echo(table(results, "markdown"))
-        typer.echo(f"paper, always 2.0 m on iBims-1: δ1 = {PAPER_CONSTANT_IBIMS:.3f}\n")
+        vlm = DepthLM.from_pretrained(model)
+        typer.echo(f"model: {model} (focal {vlm.spec.focal:g} px, preset {vlm.spec.preset})")
+        for scene in range(scenes):
+            r = run_demo(vlm, out / f"scene{scene}", scene=scene, points=points, queries=queries)
+            typer.echo(f"\nscene {scene}: distance to the marked point")
+            typer.echo(f"  {'pixel':>12}  {'answer':>8}  {'truth':>7}  δ1")
+            for row in r.rows:
+                mark = "✓" if row["ok"] else "✗"
+                typer.echo(f"  {row['pixel']!s:>12}  {row['metres']:8.2f}  "
+                           f"{row['truth']:7.2f}  {mark}")  # fmt: skip
+            typer.echo(f"  depth map from {queries} questions: δ1 {r.dense_delta1:.2f}, "
+                       f"AbsRel {r.dense_abs_rel:.2f}")  # fmt: skip
+            typer.echo(f"  wrote {r.panel} and {r.cloud}")
+        if data:
+            _score(model, data, out)
 
-        spec = QuerySpec(focal=focal)
-        records = read_records(data)
-        per_image = max(1, len(records) // max(examples, 1))
-        for k in range(examples):
-            index = (k * per_image) * len(records[0].pixel_coords) + 1
-            try:
-                model_input, probe = input_at(records, index, spec, data.parent)
-            except (ValueError, IndexError):
-                continue
-            path = out / f"query_{k}.png"
-            model_input.image.save(path)
-            typer.echo(
-                f"{path}: {records[probe.records[0]].image} pixel {list(model_input.pixels[0])} "
-                f"answer {model_input.target!r}"
-            )
-        typer.echo(f"\nquestion: {spec.prompt.question()}")
+
+def _score(model: str, data: list[Path], out: Path) -> None:
+    from depthlm.evaluation.answerers import ConstantAnswerer, load_answerer
+    from depthlm.evaluation.report import table
+    from depthlm.evaluation.runner import EvalSettings, evaluate
+    from depthlm.models.contract import resolve_spec
+    from depthlm.models.embedded import resolve_model_path
+
+    spec = resolve_spec(resolve_model_path(model), task="distance")
+    settings = EvalSettings(points=1, batch_size=32)
+    vlm = load_answerer(model, batch_size=32, max_new_tokens=spec.prompt.max_new_tokens)
+    for answerer in (ConstantAnswerer(2.0), vlm):
+        slug = answerer.name.replace(":", "_").replace("/", "_")
+        res = evaluate(answerer, data, out / f"eval_{slug}.json", spec=spec, settings=settings,
+                       progress=False)  # fmt: skip
+        typer.echo("\n" + table(res, "markdown"))

@@ -138,3 +138,17 @@ def configs_command(
         else:
             for cfg in list_accelerate_configs():
                 typer.echo(f"{cfg.stem:10s} {cfg}")
+
+
+@app.command("recipe")
+def recipe_command(
+    out: Annotated[Path, typer.Option(help="Work folder: data/, init/, run/ (the model).")],
+    recipe: Annotated[str, typer.Option(help="Shipped recipe name or YAML file.")] = "depthlm_tiny",
+    max_steps: Annotated[int | None, typer.Option(help="Override the step count.")] = None,
+) -> None:
+    """Render the world, build the model and train it (resumes stage by stage)."""
+    with user_errors():
+        from depthlm.training.recipe import load_recipe, run_recipe
+
+        path = run_recipe(load_recipe(recipe), out, max_steps=max_steps)
+        typer.echo(f"saved {path}")

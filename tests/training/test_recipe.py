@@ -1,0 +1,40 @@
+"""The embedded model's recipe runs end to end (shortened), and resumes stage by stage."""
+
+import json
+
+import pytest
+import yaml
+
+from depthlm.training.recipe import load_recipe, run_recipe
+from tests.models.conftest import _hf_offline  # noqa: F401 - fixture
+
+
+def test_shipped_recipe_is_complete():
+    recipe = load_recipe()
+    assert recipe["model"]["arch"] == "qwen2_5_vl"
+    assert set(recipe["train"]["tasks"]) == {
+        "distance", "principal_axis", "speed", "time", "two_point", "pose"
+    }  # fmt: skip
+
+
+def test_bad_recipe(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"world": {}}))
+    with pytest.raises(ValueError, match=r"needs sections \['model', 'train'\]"):
+        load_recipe(str(path))
+    with pytest.raises(ValueError, match="no recipe"):
+        load_recipe("nope")
+
+
+@pytest.mark.slow
+def test_small_recipe_runs_and_resumes(tmp_path):
+    recipe = load_recipe()
+    recipe["world"] = {"images": 4, "seed": 5, "size": 64, "points": 10, "views": 2}
+    recipe["model"] = {"arch": "qwen2_5_vl", "seed": 0}
+    recipe["train"].update(focal=32, crop_height=None, crop_width=None, batch_size=4,
+                           save_steps=2, num_workers=0)  # fmt: skip
+    out = run_recipe(recipe, tmp_path, max_steps=2)
+    assert json.loads((out / "depthlm.json").read_text())["focal"] == 32
+    stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
+    run_recipe(recipe, tmp_path, max_steps=2)  # finished stages are kept
+    assert (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns == stamp
