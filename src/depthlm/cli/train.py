@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -39,90 +40,50 @@ def _weighted(text: str) -> tuple[str, float]:
         raise ValueError(f"--task {text}: expected name[:weight]") from None
 
 
-def _common(
-    model: str | None,
-    data: list[str] | None,
-    output: str | None,
-    config: Path | None,
-    task: list[str] | None,
-    focal: float | None,
-    preset: str | None,
-    marker: str | None,
-    max_steps: int | None,
-    batch_size: int | None,
-    learning_rate: float | None,
-    save_steps: int | None,
-    seed: int | None,
-    lora: bool,
-    no_crop: bool,
-):
-    return _config(
-        config, model=model, data=data, output=output, task=task, focal=focal, preset=preset,
-        marker=marker, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
-        save_steps=save_steps, seed=seed, lora=lora, no_crop=no_crop,
-    )  # fmt: skip
+def _method_command(method: str, doc: str) -> Callable[..., None]:
+    """One command function per training method, from a single list of options."""
+
+    def command(
+        model: Annotated[str | None, typer.Option(help="Model folder (save_pretrained).")] = None,
+        data: Data = None,
+        output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
+        config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
+        task: Tasks = None,
+        focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
+        preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
+        marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
+        max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+        batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
+        learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+        save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+        seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
+        lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
+        no_crop: Annotated[bool, typer.Option(help="No random crops.")] = False,
+        resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
+    ) -> None:
+        with user_errors():
+            cfg = _config(
+                config, model=model, data=data, output=output, task=task, focal=focal,
+                preset=preset, marker=marker, max_steps=max_steps, batch_size=batch_size,
+                learning_rate=learning_rate, save_steps=save_steps, seed=seed, lora=lora,
+                no_crop=no_crop,
+            )  # fmt: skip
+            if method == "sft":
+                from depthlm.training.sft import train_sft as train
+            else:
+                from depthlm.training.grpo import train_grpo as train
+            typer.echo(f"saved {train(cfg, resume=resume)}")
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("sft")
-def sft_command(
-    model: Annotated[
-        str | None, typer.Option(help="Model folder (save_pretrained layout).")
-    ] = None,
-    data: Data = None,
-    output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
-    task: Tasks = None,
-    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
-    preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
-    marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
-    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
-    save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
-    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
-    no_crop: Annotated[bool, typer.Option(help="No random crops.")] = False,
-    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
-) -> None:
-    """Supervised fine-tuning: loss on the answer tokens only."""
-    with user_errors():
-        from depthlm.training.sft import train_sft
-
-        cfg = _common(model, data, output, config, task, focal, preset, marker, max_steps,
-                      batch_size, learning_rate, save_steps, seed, lora, no_crop)  # fmt: skip
-        out = train_sft(cfg, resume=resume)
-        typer.echo(f"saved {out}")
-
-
-@app.command("grpo")
-def grpo_command(
-    model: Annotated[
-        str | None, typer.Option(help="Model folder (save_pretrained layout).")
-    ] = None,
-    data: Data = None,
-    output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
-    task: Tasks = None,
-    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
-    preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
-    marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
-    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
-    save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
-    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
-    no_crop: Annotated[bool, typer.Option(help="No random crops.")] = False,
-    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
-) -> None:
-    """GRPO with DepthLM rewards (δ1, smooth log error, format)."""
-    with user_errors():
-        from depthlm.training.grpo import train_grpo
-
-        cfg = _common(model, data, output, config, task, focal, preset, marker, max_steps,
-                      batch_size, learning_rate, save_steps, seed, lora, no_crop)  # fmt: skip
-        out = train_grpo(cfg, resume=resume)
-        typer.echo(f"saved {out}")
+app.command("sft")(
+    _method_command("sft", "Supervised fine-tuning: loss on the answer tokens only.")
+)
+app.command("grpo")(
+    _method_command("grpo", "GRPO with DepthLM rewards (δ1, smooth log error, format).")
+)
 
 
 @app.command("configs")

@@ -43,6 +43,13 @@ from transformers import (
     Qwen3VLVideoProcessor,
 )
 
+from depthlm.models.chat_formats import (
+    PIXTRAL_SPECIALS,
+    PIXTRAL_TEMPLATE,
+    QWEN_NAMED,
+    QWEN_SPECIALS,
+    qwen_template,
+)
 from depthlm.models.tokenizer import train_tokenizer
 
 __all__ = ["TINY_ARCHS", "build_tiny"]
@@ -61,131 +68,15 @@ _TEXT = dict(
     max_position_embeddings=4096,
 )
 
-# ---------------------------------------------------------------------------------------------
-# Chat templates (our own Jinja, same rendered layout as the official ones).
-# ---------------------------------------------------------------------------------------------
-
-# ChatML with Qwen-VL placeholders; images/videos and text are emitted in content order.
-# Qwen2-VL and Qwen2.5-VL insert a default system turn when the conversation has none;
-# Qwen3-VL does not (``default_system`` is then empty).
-_QWEN_TEMPLATE = """\
-{%- macro render(content) -%}
-{%- if content is string -%}{{ content }}{%- else -%}
-{%- for part in content -%}
-{%- if part.type == 'image' or 'image' in part or 'image_url' in part -%}
-<|vision_start|><|image_pad|><|vision_end|>
-{%- elif part.type == 'video' or 'video' in part -%}
-<|vision_start|><|video_pad|><|vision_end|>
-{%- elif 'text' in part -%}{{ part.text }}{%- endif -%}
-{%- endfor -%}
-{%- endif -%}
-{%- endmacro -%}
-{%- for message in messages -%}
-{%- if loop.first and message.role != 'system' and DEFAULT_SYSTEM -%}
-{{ '<|im_start|>system\\n' + DEFAULT_SYSTEM + '<|im_end|>\\n' }}
-{%- endif -%}
-{{ '<|im_start|>' + message.role + '\\n' }}{{ render(message.content) }}{{ '<|im_end|>\\n' }}
-{%- endfor -%}
-{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}
-"""
-
-# Mistral instruct format as in the Pixtral-12B HF checkpoint: <s>[INST]...[/INST]answer</s>.
-# The optional system prompt is prepended to the *last user* turn, followed by a blank line, as
-# mistral-common does. (The hub template tests ``loop.last`` instead, which silently drops the
-# system prompt from conversations ending in an assistant turn, i.e. from training samples.)
-_PIXTRAL_TEMPLATE = """\
-{%- macro render(content) -%}
-{%- if content is string -%}{{ content }}{%- else -%}
-{%- for part in content -%}
-{%- if part.type == 'image' -%}[IMG]{%- elif part.type == 'text' -%}{{ part.text }}{%- endif -%}
-{%- endfor -%}
-{%- endif -%}
-{%- endmacro -%}
-{%- if messages[0].role == 'system' -%}
-{%- set system_message = render(messages[0].content) -%}
-{%- set loop_messages = messages[1:] -%}
-{%- else -%}
-{%- set loop_messages = messages -%}
-{%- endif -%}
-{%- set ns = namespace(last_user=-1) -%}
-{%- for message in loop_messages -%}
-{%- if message.role == 'user' -%}{%- set ns.last_user = loop.index0 -%}{%- endif -%}
-{%- endfor -%}
-{{ bos_token }}
-{%- for message in loop_messages -%}
-{%- if (message.role == 'user') != (loop.index0 % 2 == 0) -%}
-{{ raise_exception('Roles must alternate user/assistant after an optional system message') }}
-{%- endif -%}
-{%- if message.role == 'user' -%}
-{{ '[INST]' }}
-{%- if loop.index0 == ns.last_user and system_message is defined -%}
-{{ system_message + '\\n\\n' }}
-{%- endif -%}
-{{ render(message.content) }}{{ '[/INST]' }}
-{%- elif message.role == 'assistant' -%}
-{{ render(message.content) + eos_token }}
-{%- else -%}
-{{ raise_exception('Only user, assistant and a leading system message are supported') }}
-{%- endif -%}
-{%- endfor -%}
-"""
-
-
-def _qwen_template(default_system: str) -> str:
-    return _QWEN_TEMPLATE.replace("DEFAULT_SYSTEM", repr(default_system))
-
-
-# Qwen special tokens in the real vocabulary order (ids 151643.. there, 0.. here).
-_QWEN_SPECIALS = (
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|object_ref_start|>",
-    "<|object_ref_end|>",
-    "<|box_start|>",
-    "<|box_end|>",
-    "<|quad_start|>",
-    "<|quad_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|vision_pad|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-)
-_QWEN_NAMED = {
-    "image_token": "<|image_pad|>",
-    "video_token": "<|video_pad|>",
-    "vision_start_token": "<|vision_start|>",
-    "vision_end_token": "<|vision_end|>",
-}
-
-# Mistral/Tekken control tokens in the real order, so [IMG] is id 10 exactly as in Pixtral-12B.
-_PIXTRAL_SPECIALS = (
-    "<unk>",
-    "<s>",
-    "</s>",
-    "[INST]",
-    "[/INST]",
-    "[AVAILABLE_TOOLS]",
-    "[/AVAILABLE_TOOLS]",
-    "[TOOL_RESULTS]",
-    "[/TOOL_RESULTS]",
-    "[TOOL_CALLS]",
-    "[IMG]",
-    "<pad>",
-    "[IMG_BREAK]",
-    "[IMG_END]",
-)
-
 
 def _qwen_tokenizer(default_system: str) -> PreTrainedTokenizerFast:
     """Qwen chat format: no BOS, ``<|im_end|>`` ends a turn (EOS), ``<|endoftext|>`` pads."""
     return train_tokenizer(
-        _QWEN_SPECIALS,
-        _qwen_template(default_system),
+        QWEN_SPECIALS,
+        qwen_template(default_system),
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        named_special_tokens=_QWEN_NAMED,
+        named_special_tokens=QWEN_NAMED,
     )
 
 
@@ -364,8 +255,8 @@ def _build_llava(overrides: dict) -> _Built:
     rows of ``[IMG]`` separated by ``[IMG_BREAK]`` and closed by ``[IMG_END]``; with
     ``longest_edge=64`` a 112x112 image is 4x4 patches = 20 tokens."""
     tok = train_tokenizer(
-        _PIXTRAL_SPECIALS,
-        _PIXTRAL_TEMPLATE,
+        PIXTRAL_SPECIALS,
+        PIXTRAL_TEMPLATE,
         bos_token="<s>",
         eos_token="</s>",
         unk_token="<unk>",

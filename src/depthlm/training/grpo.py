@@ -10,16 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from depthlm.models.families import family_for
 from depthlm.training.config import TrainConfig
 from depthlm.training.rewards import get_rewards
 from depthlm.training.samples import SampleBuilder, to_trl
 from depthlm.training.sft import (
-    _world_size,
     finish,
-    last_checkpoint,
-    load_model_and_processor,
+    prepare,
+    resume_point,
     sample_dataset,
+    stream_length,
     trainer_args,
 )
 
@@ -44,20 +43,8 @@ def train_grpo(
     """GRPO fine-tuning of ``config.model``; returns the output folder."""
     from trl import GRPOConfig, GRPOTrainer
 
-    if not config.model:
-        raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
-    model, processor = load_model_and_processor(config)
-    family = family_for(getattr(model, "config", None))
-    builder = SampleBuilder(
-        config.sources(),
-        config.spec(),
-        tasks=config.tasks,
-        augment=config.augment(),
-        seed=config.seed,
-        system=family.system_prompt,
-    )
-    n = config.max_steps * config.batch_size * config.grad_accum * _world_size()
-    dataset = sample_dataset(builder, n, render=PromptRenderer(builder))
+    model, processor, builder = prepare(config)
+    dataset = sample_dataset(builder, stream_length(config), render=PromptRenderer(builder))
     args = trainer_args(
         config,
         GRPOConfig,
@@ -73,5 +60,5 @@ def train_grpo(
         processing_class=processor,
         callbacks=callbacks,
     )
-    trainer.train(resume_from_checkpoint=last_checkpoint(config.output) if resume else None)
+    trainer.train(resume_from_checkpoint=resume_point(config, resume))
     return finish(trainer, config, processor)

@@ -10,6 +10,7 @@ checkpoints, ``resume_from_checkpoint``) applies unchanged.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -126,20 +127,8 @@ def train_sft(
     """
     from trl import SFTConfig, SFTTrainer
 
-    if not config.model:
-        raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
-    model, processor = load_model_and_processor(config)
-    family = family_for(getattr(model, "config", None))
-    builder = SampleBuilder(
-        config.sources(),
-        config.spec(),
-        tasks=config.tasks,
-        augment=config.augment(),
-        seed=config.seed,
-        system=family.system_prompt,
-    )
-    n = config.max_steps * config.batch_size * config.grad_accum * _world_size()
-    dataset = sample_dataset(builder, n)
+    model, processor, builder = prepare(config)
+    dataset = sample_dataset(builder, stream_length(config))
     args = trainer_args(config, SFTConfig, max_length=None)
     trainer = SFTTrainer(
         model=model,
@@ -148,14 +137,35 @@ def train_sft(
         processing_class=processor,
         callbacks=callbacks,
     )
-    checkpoint = last_checkpoint(config.output) if resume else None
-    if resume and checkpoint is None:
-        log.warning("--resume: no checkpoint in %s, starting from scratch", config.output)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.train(resume_from_checkpoint=resume_point(config, resume))
     return finish(trainer, config, processor)
 
 
-def _world_size() -> int:
-    import os
+def prepare(config: TrainConfig) -> tuple[Any, Any, SampleBuilder]:
+    """Model, processor and the sample stream's builder (shared by SFT and GRPO)."""
+    if not config.model:
+        raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
+    model, processor = load_model_and_processor(config)
+    builder = SampleBuilder(
+        config.sources(),
+        config.spec(),
+        tasks=config.tasks,
+        augment=config.augment(),
+        seed=config.seed,
+        system=family_for(getattr(model, "config", None)).system_prompt,
+    )
+    return model, processor, builder
 
-    return int(os.environ.get("WORLD_SIZE", "1"))
+
+def stream_length(config: TrainConfig) -> int:
+    """Samples in one pass of ``max_steps`` over every process (one epoch = the whole run)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return config.max_steps * config.batch_size * config.grad_accum * world
+
+
+def resume_point(config: TrainConfig, resume: bool) -> str | None:
+    """The checkpoint ``--resume`` continues from (``None``: start afresh, with a warning)."""
+    checkpoint = last_checkpoint(config.output) if resume else None
+    if resume and checkpoint is None:
+        log.warning("--resume: no checkpoint in %s, starting from scratch", config.output)
+    return checkpoint
