@@ -40,3 +40,18 @@ def train_bench(
 
         r = bench_train(steps, batch_size, arch)
         typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("accuracy")
+def accuracy_bench(
+    model: Annotated[str, typer.Option(help="embedded | model folder")] = "embedded",
+    images: Annotated[int, typer.Option(help="Unseen synthetic views.")] = 200,
+    seed: Annotated[int, typer.Option(help="World seed (not a training seed).")] = 777,
+    as_json: Json = False,
+) -> None:
+    """δ1 per task on unseen synthetic scenes, beside the constant baseline."""
+    with user_errors():
+        from depthlm.bench.accuracy import bench_accuracy, report
+
+        r = bench_accuracy(model, images, seed)
+        typer.echo(json.dumps(r)) if as_json else report(r)
