@@ -5,22 +5,22 @@ import json
 import pytest
 from transformers import TrainerCallback
 
+from depthlm.data.synth import synthesize
 from depthlm.evaluation.answerers import load_answerer
 from depthlm.evaluation.runner import evaluate
 from depthlm.models.contract import resolve_spec
 from depthlm.training.config import TrainConfig
 from depthlm.training.sft import train_sft
-from tests.conftest import make_dataset
 from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
 
 
 @pytest.fixture
 def small_run(tmp_path, tmp_path_factory):
-    data = make_dataset(tmp_path / "data", n_images=6, size=(96, 72), points=20)
+    data = synthesize(tmp_path / "data", images=6, seed=11, size=96, points=20, progress=False)
     model = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
     cfg = TrainConfig(
-        model=str(model), data=[str(data)], output=str(tmp_path / "run"), focal=80.0,
-        preset="short", crop_height=(60, 90), crop_width=(80, 110), max_steps=40,
+        model=str(model), data=[str(data)], output=str(tmp_path / "run"), focal=64.0,
+        preset="short", crop_height=(48, 72), crop_width=(64, 96), max_steps=40,
         batch_size=8, learning_rate=3e-3, warmup_ratio=0.1, max_grad_norm=1.0,
         gradient_checkpointing=False, save_steps=20, logging_steps=5, report_to=[],
     )  # fmt: skip
@@ -39,12 +39,12 @@ def test_sft_cuts_loss_saves_contract_and_evaluates(small_run, tmp_path):
     curve = losses(out)
     assert curve[-1] <= 0.8 * curve[0], curve
     contract = json.loads((out / "depthlm.json").read_text())
-    assert contract["focal"] == 80.0 and contract["preset"] == "short"
+    assert contract["focal"] == 64.0 and contract["preset"] == "short"
     spec = resolve_spec(out)
-    assert spec.focal == 80.0 and spec.preset == "short"
+    assert spec.focal == 64.0 and spec.preset == "short"
     answerer = load_answerer(f"hf:{out}", max_new_tokens=8)
     res = evaluate(answerer, [data], tmp_path / "r.json", spec=spec, progress=False)
-    d = res["datasets"]["toy"]
+    d = res["datasets"]["records"]
     assert d["n"] + d["skipped"] == 120  # every answer is scored, parsed or counted unparsed
     assert d["unparsed"] <= d["n"]
 
