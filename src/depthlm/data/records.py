@@ -116,6 +116,79 @@ def _finite_positive(values: Any, name: str) -> str | None:
     return None
 
 
+class _Invalid(Exception):
+    """A field check failed; :func:`validate_record` adds file and line."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _check_required(obj: Any) -> None:
+    if not isinstance(obj, dict):
+        raise _Invalid(None, f"expected a JSON object, got {type(obj).__name__}")
+    for name in ("image", "intrinsics", "pixel_coords", "depth"):
+        if name not in obj:
+            raise _Invalid(name, "is missing")
+    if not isinstance(obj["image"], str) or not obj["image"]:
+        raise _Invalid("image", "must be a non-empty path string")
+
+
+def _check_intrinsics(intr: Any) -> tuple[float, float]:
+    """Validate ``[fx, fy, cx, cy, w, h]`` and return the image size."""
+    if not isinstance(intr, list) or len(intr) != 6:
+        got = len(intr) if isinstance(intr, list) else type(intr).__name__
+        raise _Invalid(
+            "intrinsics", f"must be [fx, fy, cx, cy, width, height] (6 numbers), got {got}"
+        )
+    if not all(_is_number(v) and math.isfinite(v) for v in intr):
+        raise _Invalid("intrinsics", f"must hold finite numbers, got {intr}")
+    fx, fy, _, _, w, h = intr
+    if fx < 0 or fy < 0 or (fx == 0 and fy == 0):
+        raise _Invalid("intrinsics", f"focal lengths must be positive, got fx={fx}, fy={fy}")
+    if w <= 0 or h <= 0 or int(w) != w or int(h) != h:
+        raise _Invalid("intrinsics", f"width and height must be positive integers, got {w}x{h}")
+    return w, h
+
+
+def _check_pixels(coords: Any, w: float, h: float) -> None:
+    if not isinstance(coords, list):
+        raise _Invalid("pixel_coords", "must be a list of [x, y] pairs")
+    for i, p in enumerate(coords):
+        if not isinstance(p, list) or len(p) != 2 or not all(_is_number(v) for v in p):
+            raise _Invalid("pixel_coords", f"[{i}] must be an [x, y] pair of numbers, got {p!r}")
+        x, y = p
+        if not (0 <= x < w and 0 <= y < h):
+            raise _Invalid(
+                "pixel_coords", f"[{i}] = [{x}, {y}] lies outside the {int(w)}x{int(h)} image"
+            )
+
+
+def _check_labels(obj: dict[str, Any]) -> None:
+    n = len(obj["pixel_coords"])
+    for name in ("depth", "z_depth"):
+        if obj.get(name) is not None:
+            err = _finite_positive(obj[name], name)
+            if err:
+                raise _Invalid(name, err)
+            if len(obj[name]) != n:
+                raise _Invalid(name, f"has {len(obj[name])} values but 'pixel_coords' has {n}")
+    if obj.get("depth_type") is not None and obj["depth_type"] not in DEPTH_TYPES:
+        raise _Invalid("depth_type", f"must be one of {DEPTH_TYPES}, got {obj['depth_type']!r}")
+    c2w = obj.get("camera_to_world")
+    rows_ok = (
+        isinstance(c2w, list)
+        and len(c2w) in (3, 4)
+        and all(isinstance(r, list) and len(r) == 4 and all(_is_number(v) for v in r) for r in c2w)
+    )
+    if c2w is not None and not rows_ok:
+        raise _Invalid("camera_to_world", "must be a 4x4 (or 3x4) row-major matrix")
+
+
 def validate_record(
     obj: Any,
     *,
@@ -130,77 +203,17 @@ def validate_record(
     non-positive focal, a missing image file, a point outside the image, a NaN or ≤ 0 depth,
     or lists of mismatched length.
     """
-
-    def fail(msg: str, fld: str | None = None) -> RecordError:
-        return RecordError(msg, path=path, line=line, field=fld)
-
-    if not isinstance(obj, dict):
-        raise fail(f"expected a JSON object, got {type(obj).__name__}")
-    for name in ("image", "intrinsics", "pixel_coords", "depth"):
-        if name not in obj:
-            raise fail("is missing", name)
-    if not isinstance(obj["image"], str) or not obj["image"]:
-        raise fail("must be a non-empty path string", "image")
-
-    intr = obj["intrinsics"]
-    if not isinstance(intr, list) or len(intr) != 6:
-        got = len(intr) if isinstance(intr, list) else type(intr).__name__
-        raise fail(f"must be [fx, fy, cx, cy, width, height] (6 numbers), got {got}", "intrinsics")
-    if any(
-        isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in intr
-    ):
-        raise fail(f"must hold finite numbers, got {intr}", "intrinsics")
-    fx, fy, _, _, w, h = intr
-    if fx < 0 or fy < 0 or (fx == 0 and fy == 0):
-        raise fail(f"focal lengths must be positive, got fx={fx}, fy={fy}", "intrinsics")
-    if w <= 0 or h <= 0 or int(w) != w or int(h) != h:
-        raise fail(f"width and height must be positive integers, got {w}x{h}", "intrinsics")
-
-    coords = obj["pixel_coords"]
-    if not isinstance(coords, list):
-        raise fail("must be a list of [x, y] pairs", "pixel_coords")
-    for i, p in enumerate(coords):
-        if (
-            not isinstance(p, list)
-            or len(p) != 2
-            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in p)
-        ):
-            raise fail(f"[{i}] must be an [x, y] pair of numbers, got {p!r}", "pixel_coords")
-        x, y = p
-        if not (0 <= x < w and 0 <= y < h):
-            raise fail(
-                f"[{i}] = [{x}, {y}] lies outside the {int(w)}x{int(h)} image", "pixel_coords"
-            )
-
-    for name in ("depth", "z_depth"):
-        if name in obj and obj[name] is not None:
-            err = _finite_positive(obj[name], name)
-            if err:
-                raise fail(err, name)
-            if len(obj[name]) != len(coords):
-                raise fail(
-                    f"has {len(obj[name])} values but 'pixel_coords' has {len(coords)}", name
-                )
-
-    if obj.get("depth_type") is not None and obj["depth_type"] not in DEPTH_TYPES:
-        raise fail(f"must be one of {DEPTH_TYPES}, got {obj['depth_type']!r}", "depth_type")
-    c2w = obj.get("camera_to_world")
-    if c2w is not None:
-        ok = (
-            isinstance(c2w, list)
-            and len(c2w) in (3, 4)
-            and all(
-                isinstance(r, list) and len(r) == 4 and all(isinstance(v, int | float) for v in r)
-                for r in c2w
-            )
-        )
-        if not ok:
-            raise fail("must be a 4x4 (or 3x4) row-major matrix", "camera_to_world")
-
-    if check_image:
-        image_path = resolve_image(obj["image"], image_root)
-        if not image_path.is_file():
-            raise fail(f"file not found: {image_path}", "image")
+    try:
+        _check_required(obj)
+        w, h = _check_intrinsics(obj["intrinsics"])
+        _check_pixels(obj["pixel_coords"], w, h)
+        _check_labels(obj)
+        if check_image:
+            image_path = resolve_image(obj["image"], image_root)
+            if not image_path.is_file():
+                raise _Invalid("image", f"file not found: {image_path}")
+    except _Invalid as bad:
+        raise RecordError(str(bad), path=path, line=line, field=bad.field) from None
     record = Record.from_dict(obj)
     record.base_dir = image_root
     return record
