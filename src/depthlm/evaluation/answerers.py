@@ -212,11 +212,12 @@ def load_answerer(
         from depthlm.inference.hf import HFGenerator
 
         path = resolve_model_path(arg if kind == "hf" else model)
-        return GeneratorAnswerer(
-            HFGenerator.from_pretrained(
-                path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens
-            )
+        generator = HFGenerator.from_pretrained(
+            path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens
         )
+        if model == EMBEDDED:  # tables say "embedded", not the install path
+            generator.name = EMBEDDED
+        return GeneratorAnswerer(generator)
     raise ValueError(
         f"unknown model {model!r}; use constant:VALUE, median, embedded, hf:PATH or a local "
         "model folder"
