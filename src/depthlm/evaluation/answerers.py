@@ -16,7 +16,6 @@ from typing import Protocol
 import numpy as np
 
 from depthlm.data.records import Record
-from depthlm.geometry.camera import Camera
 from depthlm.models.embedded import EMBEDDED, resolve_model_path
 from depthlm.tasks.base import Probe, TaskInput
 
@@ -168,7 +167,7 @@ class DenseMapAnswerer:
         want = "euclidean" if self.task == "distance" else "z"
         if self.map_type == want:
             return d
-        map_cam = Camera.from_intrinsics(cam.to_list()).resize(w, h)
+        map_cam = cam.resize(w, h)
         pt = np.array([[u, v]], dtype=np.float64)
         conv = map_cam.z_to_euclidean if want == "euclidean" else map_cam.euclidean_to_z
         return float(conv(pt, np.array([d]))[0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ class DepthLM:
         """
         pil = as_image(image)
         camera = camera_for(pil, intrinsics, focal)
-        spec = QuerySpec(**{**self.spec.to_dict(), "task": task})
+        spec = replace(self.spec, task=task)
         view = prepare_view(pil, camera, spec)
         runner = get_task(task)
         if runner.n_points != 1:

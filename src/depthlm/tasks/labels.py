@@ -16,18 +16,22 @@ from depthlm.data.records import Record
 POINT_TASKS = ("distance", "principal_axis")
 
 
-def point_labels(record: Record, task: str = "distance") -> np.ndarray:
-    """Labels (metres) of every labelled pixel of ``record`` for ``task``."""
-    depth = np.asarray(record.depth, dtype=np.float64)
-    pixels = np.asarray(record.pixel_coords, dtype=np.float64).reshape(-1, 2)
+def point_label(record: Record, index: int, task: str = "distance") -> float:
+    """Label (metres) of labelled pixel ``index`` of ``record`` for ``task``.
+
+    One point at a time: evaluation and training ask about one pixel per question, so
+    converting a record's hundred labels for each question would be wasted work.
+    """
+    depth = float(record.depth[index])
+    pixel = np.asarray(record.pixel_coords[index], dtype=np.float64)
     if task == "distance":
         if record.depth_type == "z":
-            return record.camera.z_to_euclidean(pixels, depth)
+            return float(record.camera.z_to_euclidean(pixel, np.float64(depth)))
         return depth
     if task == "principal_axis":
         if record.z_depth is not None:
-            return np.asarray(record.z_depth, dtype=np.float64)
+            return float(record.z_depth[index])
         if record.depth_type == "euclidean":
-            return record.camera.euclidean_to_z(pixels, depth)
+            return float(record.camera.euclidean_to_z(pixel, np.float64(depth)))
         return depth
     raise ValueError(f"unknown point task {task!r}; choose from {POINT_TASKS}")

@@ -10,14 +10,14 @@ import numpy as np
 
 from depthlm.data.records import Record
 from depthlm.tasks.base import Probe, Task
-from depthlm.tasks.labels import point_labels
+from depthlm.tasks.labels import point_label
 
 SPEED_SECONDS = (1.0, 2.0, 3.0, 4.0, 5.0, 8.0, 10.0)
 TIME_SPEEDS = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
 
 def _distance(records: Sequence[Record], probe: Probe) -> float:
-    return float(point_labels(records[probe.records[0]], "distance")[probe.points[0]])
+    return point_label(records[probe.records[0]], probe.points[0], "distance")
 
 
 class Distance(Task):
@@ -35,7 +35,7 @@ class PrincipalAxis(Task):
     name = "principal_axis"
 
     def label(self, records: Sequence[Record], probe: Probe) -> float:
-        return float(point_labels(records[probe.records[0]], "principal_axis")[probe.points[0]])
+        return point_label(records[probe.records[0]], probe.points[0], "principal_axis")
 
 
 class Speed(Task):
