@@ -151,3 +151,17 @@ def test_tokenizer_training_is_deterministic() -> None:
     assert a.convert_tokens_to_ids(specials) == [0, 1]
     assert a.tokenize("2025.0") == ["2", "0", "2", "5", ".", "0"]
     assert len(a.tokenize(CORPUS[0])) < len(CORPUS[0]) / 3  # the prompts are compressed
+
+
+def test_embedded_shape_options(tmp_path: Path) -> None:
+    """``default_system=""`` drops the inserted system turn; the vision patch size reaches the
+    image processor, so its resize factor matches the tower."""
+    out = build_tiny("qwen2_5_vl", tmp_path, default_system="", vision_patch_size=7)
+    processor = AutoProcessor.from_pretrained(out)
+    text = processor.apply_chat_template([{"role": "user", "content": "Q"}])
+    assert text == "<|im_start|>user\nQ<|im_end|>\n"
+    assert processor.image_processor.patch_size == 7
+    batch = processor(
+        text="<|vision_start|><|image_pad|><|vision_end|>", images=Image.new("RGB", (56, 56))
+    )
+    assert batch["image_grid_thw"].tolist() == [[1, 8, 8]]

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from depthlm.prompting.presets import available_presets, load_preset
+from depthlm.prompting.presets import PromptPreset, available_presets, load_preset
 
 # Snapshots: changing a prompt changes what released checkpoints are asked.
 SNAPSHOTS = {
@@ -47,7 +47,19 @@ def test_targets_parse_back_to_the_label():
         preset = load_preset(name)
         for task in preset.targets:
             unit = {"speed": "m/s", "time": "s"}.get(task, "m")
-            assert parse_answer(preset.target(7.25, task, **fields), unit=unit) == 7.25
+            want = float(preset.number(7.25))  # 7.3 for a preset of 2 significant digits
+            assert parse_answer(preset.target(7.25, task, **fields), unit=unit) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(23.46, "23"), (6.69, "6.7"), (0.874, "0.87"), (0.0996, "0.10"), (123.4, "120"), (0, "0.00")],
+)
+def test_significant_digits(value, text):
+    """Significant digits never fall into exponent notation (a model could not learn '1.2e+02')."""
+    preset = PromptPreset("x", {}, {}, answer_significant=2)
+    assert preset.number(value) == text
+    assert load_preset("compact").number(value) == text
 
 
 def test_user_preset_file(tmp_path):

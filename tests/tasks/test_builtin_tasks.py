@@ -123,3 +123,13 @@ def test_eval_every_task(name, posed_jsonl, tmp_path):
     d = res["datasets"][posed_jsonl.stem]
     assert d["n"] + d["skipped"] > 0 and d["unparsed"] == 0
     assert d["delta1"] == 1.0 and d["abs_rel"] < 1e-3
+
+
+def test_pose_samples_follow_the_record_list(posed_jsonl, tmp_path):
+    """Pairs are memoised per record list; another list gets its own pairs, not stale ones."""
+    recs = read_records(posed_jsonl)
+    pose, rng = get_task("pose"), np.random.default_rng(0)
+    drawn = {tuple(sorted(pose.sample(recs, rng).records)) for _ in range(20)}
+    assert drawn == {(0, 1), (2, 3)}
+    fewer = recs[2:]
+    assert {tuple(sorted(pose.sample(fewer, rng).records)) for _ in range(5)} == {(0, 1)}

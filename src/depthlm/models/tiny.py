@@ -80,14 +80,18 @@ def _qwen_tokenizer(default_system: str) -> PreTrainedTokenizerFast:
     )
 
 
+# Overrides that are not config fields: image-processor pixel limits, and the system turn the
+# chat template inserts when a conversation has none ("" drops it: fewer tokens per sample).
+_NOT_CONFIG = ("min_pixels", "max_pixels", "default_system")
+
+
 def _split(overrides: dict) -> tuple[dict, dict]:
     """Split ``build_tiny`` overrides into (text-config, vision-config) updates; ``min_pixels``
-    and ``max_pixels`` are image-processor limits and are taken out by the Qwen builders."""
+    and ``max_pixels`` (image-processor limits) and ``default_system`` are taken out by the
+    Qwen builders."""
     vision = {k.removeprefix("vision_"): v for k, v in overrides.items() if k.startswith("vision_")}
     text = {
-        k: v
-        for k, v in overrides.items()
-        if not k.startswith("vision_") and k not in ("min_pixels", "max_pixels")
+        k: v for k, v in overrides.items() if not k.startswith("vision_") and k not in _NOT_CONFIG
     }
     return text, vision
 
@@ -155,7 +159,7 @@ _Built = tuple[PreTrainedConfig, ProcessorMixin, type[PreTrainedModel]]
 
 def _build_qwen2_vl(overrides: dict) -> _Built:
     """Qwen2-VL: ViT with patch 14, 2x2 patch merger, M-RoPE sections (16, 24, 24)."""
-    tok = _qwen_tokenizer("You are a helpful assistant.")
+    tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2VLConfig(
         text_config=_qwen_text(tok, (16, 24, 24), text),
@@ -185,7 +189,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
     """Qwen2.5-VL: like Qwen2-VL but a SwiGLU/RMSNorm ViT with window attention. The window
     (56 px = 2x2 merged tokens) is smaller than a test image so windowing really happens; the
     last of the 2 blocks is a full-attention block, like every 8th block of the release."""
-    tok = _qwen_tokenizer("You are a helpful assistant.")
+    tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2_5_VLConfig(
         text_config=_qwen_text(tok, (16, 24, 24), text),
@@ -205,7 +209,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen2_5_VLProcessor(
-        image_processor=_qwen_image_processor(14, overrides),
+        image_processor=_qwen_image_processor(config.vision_config.patch_size, overrides),
         tokenizer=tok,
         video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
         chat_template=tok.chat_template,

@@ -10,6 +10,7 @@ with ``answer_digits`` decimals, so training targets and parsing agree on precis
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,6 +29,9 @@ class PromptPreset:
     targets: dict[str, str]
     system: str | None = None
     answer_digits: int = 2
+    # When set, numbers carry this many significant digits instead (``6.7``, ``23``, ``0.87``):
+    # a small model then spends no tokens on digits below its resolution.
+    answer_significant: int | None = None
     max_new_tokens: int = 64
     description: str = ""
 
@@ -42,6 +46,7 @@ class PromptPreset:
             targets=dict(obj["targets"]),
             system=obj.get("system"),
             answer_digits=int(obj.get("answer_digits", 2)),
+            answer_significant=_optional_int(obj.get("answer_significant")),
             max_new_tokens=int(obj.get("max_new_tokens", 64)),
             description=obj.get("description", ""),
         )
@@ -74,8 +79,21 @@ class PromptPreset:
         return template.format(answer=self.number(value), **fields)
 
     def number(self, value: float) -> str:
-        """A value as the preset writes numbers (``answer_digits`` decimals)."""
-        return f"{value:.{self.answer_digits}f}"
+        """A value as the preset writes numbers: ``answer_digits`` decimals, or
+        ``answer_significant`` significant digits (never in exponent notation).
+
+        >>> PromptPreset("x", {}, {}, answer_significant=2).number(23.46)
+        '23'
+        """
+        if self.answer_significant is None or value == 0 or not math.isfinite(value):
+            return f"{value:.{self.answer_digits}f}"
+        rounded = float(f"{value:.{self.answer_significant}g}")
+        decimals = max(0, self.answer_significant - 1 - math.floor(math.log10(abs(rounded))))
+        return f"{rounded:.{decimals}f}"
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def available_presets() -> list[str]:

@@ -55,6 +55,7 @@ class TrainConfig:
     save_total_limit: int | None = 3
     logging_steps: int = 10
     num_workers: int = 0
+    view_cache: int = 256  # focal-normalised views kept in memory per data process
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     # GRPO only
     num_generations: int = 4

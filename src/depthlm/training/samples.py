@@ -71,7 +71,9 @@ class SampleBuilder:
     augment: Augment = field(default_factory=Augment)
     seed: int = 0
     system: bool = True  # False for families trained without a system turn (Pixtral)
-    cache_size: int = 256  # prepared (focal-normalised) views kept in memory per process
+    # Prepared (focal-normalised) views kept in memory per process. At 1000 px a view is ~2 MB,
+    # so the default is small; a small-focal CPU run can hold its whole training set.
+    cache_size: int = 256
 
     def __post_init__(self) -> None:
         if not self.sources:

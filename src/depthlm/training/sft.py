@@ -152,6 +152,7 @@ def prepare(config: TrainConfig) -> tuple[Any, Any, SampleBuilder]:
         tasks=config.tasks,
         augment=config.augment(),
         seed=config.seed,
+        cache_size=config.view_cache,
         system=family_for(getattr(model, "config", None)).system_prompt,
     )
     return model, processor, builder
