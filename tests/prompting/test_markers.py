@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from depthlm.prompting.markers import MARKERS, draw_marker, draw_markers, fits, marker_pixels
+from depthlm.prompting.markers import (
+    MARKERS,
+    draw_marker,
+    draw_markers,
+    fits,
+    get_marker,
+    marker_pixels,
+)
 
 # Snapshot of the reference arrow "-->" (offsets from the target pixel).
 ARROW = {(-1, 0), (-2, 0), (-3, 0), (-4, 0), (-5, 0), (-2, 1), (-2, -1), (-3, 2), (-3, -2)}
@@ -54,3 +61,20 @@ def test_labelled_markers_for_two_points():
 def test_unknown_style():
     with pytest.raises(ValueError, match="unknown marker style"):
         fits("star", (10, 10), (40, 40))
+
+
+def test_text_style_writes_coordinates_and_paints_nothing():
+    """The paper's text-coordinate baseline: same points (same margin as the arrow), no paint."""
+    from depthlm.prompting.presets import load_preset
+
+    image = Image.new("RGB", (40, 30), (9, 9, 9))
+    assert np.array_equal(np.asarray(draw_markers(image, [(5, 5)], "text")), np.asarray(image))
+    assert get_marker("text").margin == get_marker("arrow").margin
+    preset = load_preset("compact")
+    assert preset.question("distance", "text", [(12, 7)]) == (
+        "How far is the point at pixel (12, 7) from the camera?"
+    )
+    two = preset.question("two_point", "text", [(1, 2), (3, 4)])
+    assert "at pixels (1, 2) and (3, 4)" in two
+    with pytest.raises(ValueError, match="give the points"):
+        preset.question("distance", "text")

@@ -32,6 +32,23 @@ class MarkerStyle:
     phrase: str  # how a question refers to the marked point, e.g. "pointed by the red arrow"
     phrase_plural: str = ""  # the same for several points, e.g. "pointed by the red arrows"
 
+    @property
+    def in_text(self) -> bool:
+        """A style that paints nothing and writes the coordinates into the question instead
+        (the paper's text-coordinate baseline)."""
+        return not self.offsets
+
+    def describe(self, points: Sequence[Sequence[int]] = (), plural: bool = False) -> str:
+        """The phrase a question uses for ``points`` (model-input pixels). Drawn styles ignore
+        the points; the text style spells them out: ``at pixel (412, 230)``."""
+        phrase = self.phrase_plural if plural else self.phrase
+        if not self.in_text:
+            return phrase
+        if not points:
+            raise ValueError(f"marker '{self.name}' writes coordinates: give the points")
+        coords = " and ".join(f"({int(x)}, {int(y)})" for x, y in points)
+        return phrase.format(coords=coords)
+
 
 def _arrow() -> tuple[tuple[int, int], ...]:
     shaft = [(-k, 0) for k in range(1, 6)]
@@ -67,6 +84,8 @@ MARKERS: dict[str, MarkerStyle] = {
     "cross": MarkerStyle(
         "cross", _cross(4), 6, "marked by the red cross", "marked by the red crosses"
     ),
+    # Nothing drawn; the same border margin as the arrow so both ask about the same points.
+    "text": MarkerStyle("text", (), 5, "at pixel {coords}", "at pixels {coords}"),
 }
 
 
@@ -89,7 +108,8 @@ def fits(style: str | MarkerStyle, xy: Sequence[int], size: tuple[int, int]) -> 
 def marker_pixels(style: str | MarkerStyle, xy: Sequence[int]) -> np.ndarray:
     """Absolute ``(x, y)`` pixels the marker paints at ``xy`` (k × 2 int array)."""
     s = get_marker(style) if isinstance(style, str) else style
-    return np.asarray(s.offsets, dtype=np.int64) + np.asarray([int(xy[0]), int(xy[1])])
+    offsets = np.asarray(s.offsets, dtype=np.int64).reshape(-1, 2)
+    return offsets + np.asarray([int(xy[0]), int(xy[1])])
 
 
 def draw_marker(

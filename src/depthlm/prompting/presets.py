@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -58,15 +59,24 @@ class PromptPreset:
             )
         return table[task]
 
-    def question(self, task: str = "distance", marker: str = "arrow", **fields: Any) -> str:
-        """The user text for ``task`` with the given marker style.
+    def question(
+        self,
+        task: str = "distance",
+        marker: str = "arrow",
+        points: Sequence[Sequence[int]] = (),
+        **fields: Any,
+    ) -> str:
+        """The user text for ``task`` with the given marker style (``points``, in model-input
+        pixels, are only written out by the ``text`` style).
 
         >>> load_preset("official").question()[:64]
         'Given this image, how far is the point pointed by the red arrow '
         """
         template = self._template(self.questions, task, "question")
         style = get_marker(marker)
-        return template.format(marker=style.phrase, markers=style.phrase_plural, **fields)
+        one = style.describe(points[:1]) if "{marker}" in template else ""
+        many = style.describe(points, plural=True) if "{markers}" in template else ""
+        return template.format(marker=one, markers=many, **fields)
 
     def target(self, value: float, task: str = "distance", **fields: Any) -> str:
         """The assistant text that answers ``value`` (metres, seconds, ...) for ``task``.

@@ -111,8 +111,15 @@ class Task:
         return {}
 
     # ------------------------------------------------------------------ model input
-    def question(self, preset: PromptPreset, marker: str, params: dict[str, float]) -> str:
-        return preset.question(self.name, marker, **{k: f"{v:g}" for k, v in params.items()})
+    def question(
+        self,
+        preset: PromptPreset,
+        marker: str,
+        params: dict[str, float],
+        pixels: Sequence[Sequence[int]] = (),
+    ) -> str:
+        fields = {k: f"{v:g}" for k, v in params.items()}
+        return preset.question(self.name, marker, pixels, **fields)
 
     def ask(
         self,
@@ -136,7 +143,7 @@ class Task:
         return TaskInput(
             images=images,
             pixels=marked,
-            text=self.question(preset, marker, params),
+            text=self.question(preset, marker, params, marked),
             system=preset.system,
             label=float("nan"),
             task=self.name,
