@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from depthlm.cli import bench, demo, eval_cmd, inspect_cmd, synth, tiny, train
+from depthlm.cli import bench, demo, eval_cmd, inspect_cmd, reproduce, synth, tiny, train
 
 app = typer.Typer(
     name="depthlm",
@@ -18,6 +18,7 @@ app.command("inspect")(inspect_cmd.inspect_command)
 app.command("init-tiny")(tiny.init_tiny_command)
 app.command("demo")(demo.demo_command)
 app.command("synth")(synth.synth_command)
+app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(train.app, name="train")
 app.add_typer(bench.app, name="bench")
 

@@ -37,6 +37,18 @@ class PromptRenderer:
         return {**row, "label": built.label, "unit": task.unit}
 
 
+def suppressed_tokens(processor: Any, model: Any) -> list[int]:
+    """Special tokens a completion must never contain, i.e. all but end-of-turn ones.
+
+    A young model samples anything; an ``<|image_pad|>`` in a completion makes the model's
+    multimodal position ids count an image that is not there, and the step crashes."""
+    tok = getattr(processor, "tokenizer", processor)
+    eos = model.generation_config.eos_token_id
+    keep = set(eos if isinstance(eos, list) else [eos]) | {tok.pad_token_id}
+    special = [i for i, t in tok.added_tokens_decoder.items() if t.special]
+    return sorted(i for i in special if i not in keep)
+
+
 def train_grpo(
     config: TrainConfig, *, resume: bool = False, callbacks: list[Any] | None = None
 ) -> Path:
@@ -44,6 +56,9 @@ def train_grpo(
     from trl import GRPOConfig, GRPOTrainer
 
     model, processor, builder = prepare(config)
+    # TRL pads prompts on the left for generation; the processor it re-runs for the loss must
+    # pad the same way, or a batch of differently sized images misaligns the image tokens.
+    processor.tokenizer.padding_side = "left"
     dataset = sample_dataset(builder, stream_length(config), render=PromptRenderer(builder))
     args = trainer_args(
         config,
@@ -51,6 +66,7 @@ def train_grpo(
         num_generations=config.num_generations,
         max_completion_length=config.max_completion_length,
         log_completions=False,
+        generation_kwargs={"suppress_tokens": suppressed_tokens(processor, model)},
     )
     trainer = GRPOTrainer(
         model=model,
