@@ -18,7 +18,10 @@ def eval_command(
         ),
     ],
     model: Annotated[
-        str | None, typer.Option(help="constant:2.0 | median | embedded | hf:PATH")
+        str | None,
+        typer.Option(
+            help="constant:2.0 | median | embedded | PATH | hf:PATH | vllm:PATH | openai:MODEL"
+        ),
     ] = None,
     predictions: Annotated[
         Path | None,
@@ -59,6 +62,19 @@ def eval_command(
         float, typer.Option(help="16-bit PNG maps: metres = value / scale.")
     ] = 1000.0,
     prediction_type: Annotated[str, typer.Option(help="What the maps hold: z | euclidean.")] = "z",
+    api_base: Annotated[
+        str | None, typer.Option(help="openai: server URL (default: the client's, api.openai.com).")
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="openai: environment variable holding the API key.")
+    ] = "OPENAI_API_KEY",
+    num_concurrent: Annotated[int, typer.Option(help="openai: requests in flight.")] = 8,
+    max_retries: Annotated[
+        int, typer.Option(help="openai: retries on 429/5xx/timeouts, with backoff.")
+    ] = 5,
+    timeout: Annotated[float, typer.Option(help="openai: seconds per request.")] = 120.0,
+    tensor_parallel_size: Annotated[int, typer.Option(help="vllm: GPUs per engine.")] = 1,
+    data_parallel_size: Annotated[int, typer.Option(help="vllm: engine replicas.")] = 1,
     overwrite: Annotated[
         bool, typer.Option(help="Discard earlier predictions for --output.")
     ] = False,
@@ -74,10 +90,17 @@ def eval_command(
 
         if format not in FORMATS:
             raise ValueError(f"--format must be one of {FORMATS}, got {format!r}")
-        model_dir = _local_model_dir(model)
+        from depthlm.inference.backends import Backend, model_dir, parse_model
+
+        if model and parse_model(model)[0] == "openai" and preset is None:
+            preset = "general"  # a model never trained by depthlm: ask for metres plainly
         spec = resolve_spec(
-            model_dir, focal=focal, preset=preset, marker=marker, fxfy=fxfy, task=task
+            model_dir(model), focal=focal, preset=preset, marker=marker, fxfy=fxfy, task=task
         )
+        backend = Backend(api_base=api_base, api_key_env=api_key_env,
+                          num_concurrent=num_concurrent, max_retries=max_retries, timeout=timeout,
+                          tensor_parallel_size=tensor_parallel_size,
+                          data_parallel_size=data_parallel_size)  # fmt: skip
         answerer = load_answerer(
             model,
             predictions=str(predictions) if predictions else None,
@@ -87,6 +110,7 @@ def eval_command(
             task=spec.task,
             png_scale=png_scale,
             map_type=prediction_type,
+            backend=backend,
         )
         if overwrite:
             predictions_path(output).unlink(missing_ok=True)
@@ -98,12 +122,3 @@ def eval_command(
         )
         typer.echo(table(results, format), nl=False)
         typer.echo(f"results: {output}\npredictions: {results['predictions']}", err=True)
-
-
-def _local_model_dir(model: str | None) -> Path | None:
-    if not model:
-        return None
-    from depthlm.models.embedded import resolve_model_path
-
-    path = Path(resolve_model_path(model.removeprefix("hf:")))
-    return path if path.is_dir() else None

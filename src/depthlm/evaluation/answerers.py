@@ -16,7 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from depthlm.data.records import Record
-from depthlm.models.embedded import EMBEDDED, resolve_model_path
+from depthlm.inference.backends import KINDS, Backend, load_generator
+from depthlm.models.embedded import EMBEDDED
 from depthlm.tasks.base import Probe, TaskInput
 
 
@@ -190,15 +191,17 @@ def load_answerer(
     task: str = "distance",
     png_scale: float = 1000.0,
     map_type: str = "z",
+    backend: Backend | None = None,
 ) -> Answerer:
-    """Parse a model spec: ``constant:2.0``, ``median``, ``embedded``, ``hf:PATH`` (or a local
-    folder)."""
+    """Parse a model spec: ``constant:2.0``, ``median``, or a VLM (``embedded``, a local
+    folder, ``hf:PATH``, ``vllm:PATH``, ``openai:MODEL``; see
+    :func:`depthlm.inference.backends.load_generator`)."""
     if predictions is not None:
         if model is not None:
             raise ValueError("give either --model or --predictions, not both")
         return DenseMapAnswerer(predictions, png_scale=png_scale, map_type=map_type, task=task)
     if not model:
-        raise ValueError("--model is required (e.g. constant:2.0, median, hf:PATH)")
+        raise ValueError("--model is required (e.g. constant:2.0, median, embedded, hf:PATH)")
     kind, _, arg = model.partition(":")
     if kind == "constant":
         try:
@@ -207,17 +210,11 @@ def load_answerer(
             raise ValueError(f"bad model spec {model!r}: {e}") from None
     if model == "median":
         return MedianAnswerer()
-    if model == EMBEDDED or kind == "hf" or (not arg and Path(model).is_dir()):
-        from depthlm.inference.hf import HFGenerator
-
-        path = resolve_model_path(arg if kind == "hf" else model)
-        generator = HFGenerator.from_pretrained(
-            path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens
-        )
-        if model == EMBEDDED:  # tables say "embedded", not the install path
-            generator.name = EMBEDDED
+    if model == EMBEDDED or kind in KINDS or Path(model).is_dir():
+        generator = load_generator(model, device=device, batch_size=batch_size,
+                                   max_new_tokens=max_new_tokens, backend=backend)  # fmt: skip
         return GeneratorAnswerer(generator)
     raise ValueError(
-        f"unknown model {model!r}; use constant:VALUE, median, embedded, hf:PATH or a local "
-        "model folder"
+        f"unknown model {model!r}; use constant:VALUE, median, embedded, a local model folder, "
+        "hf:PATH, vllm:PATH or openai:MODEL"
     )

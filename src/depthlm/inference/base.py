@@ -4,11 +4,12 @@ implements, so evaluation, the inference object and the server do not care which
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from depthlm.prompting.query import ChatQuery
 
-__all__ = ["ChatQuery", "Generator"]
+__all__ = ["ChatQuery", "Generation", "Generator", "generate_detailed"]
 
 
 @runtime_checkable
@@ -20,3 +21,32 @@ class Generator(Protocol):
     def generate(self, queries: Sequence[ChatQuery]) -> list[str]:
         """Return one decoded answer (special tokens stripped) per query, in order."""
         ...
+
+
+@dataclass
+class Generation:
+    """One answer with what it cost, for per-sample evaluation records.
+
+    ``latency_s`` is the wall time of the call that produced it (a batch's time is shared
+    equally by its queries); token counts and ``seen_size`` (the ``[w, h]`` the model saw,
+    when a provider reports it) are ``None`` when the backend cannot tell."""
+
+    text: str
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    seen_size: list[int] | None = None
+
+
+def generate_detailed(generator: Generator, queries: Sequence[ChatQuery]) -> list[Generation]:
+    """``generator.generate_detailed`` when the backend has it, else plain texts timed as one
+    batch."""
+    detailed = getattr(generator, "generate_detailed", None)
+    if detailed is not None:
+        return list(detailed(queries))
+    import time
+
+    t0 = time.perf_counter()
+    texts = generator.generate(queries)
+    share = (time.perf_counter() - t0) / max(len(texts), 1)
+    return [Generation(text=t, latency_s=share) for t in texts]

@@ -23,9 +23,9 @@ from PIL import Image
 
 from depthlm.data.transforms import load_rgb
 from depthlm.geometry.camera import Camera
+from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
 from depthlm.inference.base import Generator
 from depthlm.models.contract import resolve_spec
-from depthlm.models.embedded import resolve_model_path
 from depthlm.prompting.query import QuerySpec, prepare_view
 from depthlm.tasks import get_task
 
@@ -69,18 +69,30 @@ class DepthLM:
 
     @classmethod
     def from_pretrained(
-        cls, model: str = "embedded", *, device: str | None = None, batch_size: int = 32
+        cls,
+        model: str = "embedded",
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+        backend: Backend | None = None,
+        **spec: Any,
     ) -> DepthLM:
-        """``"embedded"`` (depthlm-tiny, shipped in the package) or a local model folder
-        (optionally ``hf:PATH``), loaded with Transformers."""
-        from depthlm.inference.hf import HFGenerator
+        """``"embedded"`` (depthlm-tiny, shipped in the package), a local folder or ``hf:PATH``
+        (Transformers), ``vllm:PATH`` (vLLM, GPU) or ``openai:MODEL`` (an OpenAI-compatible
+        server; ``backend`` holds its URL and key variable).
 
-        path = resolve_model_path(model.removeprefix("hf:"))
-        spec = resolve_spec(path)
-        generator = HFGenerator.from_pretrained(
-            path, device=device, batch_size=batch_size, max_new_tokens=spec.prompt.max_new_tokens
-        )
-        return cls(generator, spec)
+        The preprocessing contract comes from the checkpoint's ``depthlm.json``; ``spec``
+        keywords (``focal``, ``preset``, ``marker``, ``fxfy``) override it, which is how an API
+        model, having no checkpoint, is given its settings (default: the ``general`` preset).
+        """
+        folder = model_dir(model)
+        if folder is None and parse_model(model)[0] == "openai":
+            spec.setdefault("preset", "general")
+        resolved = resolve_spec(folder, **spec)
+        generator = load_generator(model, device=device, batch_size=batch_size,
+                                   max_new_tokens=resolved.prompt.max_new_tokens,
+                                   backend=backend)  # fmt: skip
+        return cls(generator, resolved)
 
     def measure(
         self,
