@@ -120,5 +120,7 @@ def eval_command(
         results = evaluate(
             answerer, data, output, spec=spec, settings=settings, images=images, progress=not quiet
         )
+        if "datasets" not in results:  # a non-zero rank of a sharded run: rank 0 reports
+            return
         typer.echo(table(results, format), nl=False)
         typer.echo(f"results: {output}\npredictions: {results['predictions']}", err=True)

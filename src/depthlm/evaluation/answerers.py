@@ -17,6 +17,7 @@ import numpy as np
 
 from depthlm.data.records import Record
 from depthlm.inference.backends import KINDS, Backend, load_generator
+from depthlm.inference.base import Generation, generate_detailed
 from depthlm.models.embedded import EMBEDDED
 from depthlm.tasks.base import Probe, TaskInput
 
@@ -98,10 +99,14 @@ class GeneratorAnswerer:
         self.name = generator.name
 
     def answer(self, items: Sequence[EvalItem]) -> list[str]:
+        return [g.text for g in self.answer_detailed(items)]
+
+    def answer_detailed(self, items: Sequence[EvalItem]) -> list[Generation]:
+        """Answers with latency and token counts, for the per-sample predictions file."""
         missing = [i for i, it in enumerate(items) if it.input is None]
         if missing:
             raise ValueError(f"items {missing} carry no model input")
-        return self.generator.generate([it.input.chat() for it in items])  # type: ignore[union-attr]
+        return generate_detailed(self.generator, [it.input.chat() for it in items])  # type: ignore[union-attr]
 
 
 class DenseMapAnswerer:

@@ -9,7 +9,8 @@ another point as the reference code does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,17 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from depthlm import __version__
 from depthlm.data.records import Record, read_records
 from depthlm.evaluation.answerers import Answerer, EvalItem
 from depthlm.evaluation.cache import PredictionCache
-from depthlm.evaluation.metrics import aggregate, depth_metrics
+from depthlm.evaluation.metrics import aggregate, delta1_correct, depth_metrics
+from depthlm.evaluation.shard import Shard
+from depthlm.inference.base import Generation
 from depthlm.prompting.query import QuerySpec
 from depthlm.tasks import Probe, Task, get_task
 from depthlm.tasks.inputs import InputBuilder
-from depthlm.utils.io import atomic_write_json
+from depthlm.utils.io import atomic_write_json, atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def _items(
             yield EvalItem(name, probe, records, task.label(records, probe))
 
 
-def _row(item: EvalItem, text: str | None, task: Task, skipped: str | None = None) -> dict:
+def _row(item: EvalItem, answer: Generation | None, task: Task, skipped: str | None = None) -> dict:
     probe = item.probe
     row: dict[str, Any] = {
         "dataset": item.dataset,
@@ -76,12 +80,26 @@ def _row(item: EvalItem, text: str | None, task: Task, skipped: str | None = Non
         row["params"] = probe.kwargs
     if item.input is not None and item.input.pixels:
         row["model_pixels"] = [list(p) for p in item.input.pixels]
-    if skipped:
-        row["skipped"] = skipped
-    else:
-        row["text"] = text
-        row["pred"] = task.parse(text)
+    if skipped or answer is None:
+        row["skipped"] = skipped or "no_answer"
+        return row
+    pred = task.parse(answer.text)
+    row["text"] = answer.text
+    row["pred"] = pred
+    row["hit"] = delta1_correct(pred, item.label)
+    for key in ("latency_s", "prompt_tokens", "completion_tokens", "seen_size"):
+        value = getattr(answer, key)
+        if value is not None:
+            row[key] = round(value, 4) if isinstance(value, float) else value
     return row
+
+
+def _answers(answerer: Answerer, batch: list[EvalItem]) -> list[Generation]:
+    """Answers with their cost when the answerer can tell (VLM backends), else bare texts."""
+    detailed = getattr(answerer, "answer_detailed", None)
+    if detailed is not None:
+        return list(detailed(batch))
+    return [Generation(text=t) for t in answerer.answer(batch)]
 
 
 def _answer_stream(
@@ -97,8 +115,8 @@ def _answer_stream(
 
     def flush() -> None:
         if batch:
-            texts = answerer.answer(batch)
-            cache.append(_row(it, t, task) for it, t in zip(batch, texts, strict=True))
+            answers = _answers(answerer, batch)
+            cache.append(_row(it, a, task) for it, a in zip(batch, answers, strict=True))
             bar.update(len(batch))
             batch.clear()
 
@@ -140,6 +158,7 @@ def evaluate(
     """
     spec = spec or QuerySpec()
     settings = settings or EvalSettings()
+    shard = Shard.from_env()
     task = get_task(spec.task)
     paths = [Path(p) for p in data]
     names = _dataset_names(paths)
@@ -150,8 +169,8 @@ def evaluate(
         "points": settings.points,
         "spec": spec.to_dict() if answerer.uses_images else None,
     }
-    cache = PredictionCache(predictions_path(output), header)
-    datasets: dict[str, Any] = {}
+    cache = PredictionCache(shard.path(predictions_path(output)), header)
+    asked: dict[str, list[Probe]] = {}
     for name, path in zip(names, paths, strict=True):
         root = Path(images) if images is not None else path.parent
         records = read_records(path, image_root=root, check_images=answerer.uses_images)
@@ -159,18 +178,26 @@ def evaluate(
         probes = probes[: settings.limit] if settings.limit is not None else probes
         if hasattr(answerer, "fit"):
             answerer.fit(name, [task.label(records, p) for p in probes])
-        todo = sum((name, p.key) not in cache for p in probes)
+        asked[name] = probes
+        mine = shard.take(probes)
+        todo = sum((name, p.key) not in cache for p in mine)
         with tqdm(
-            total=len(probes),
-            initial=len(probes) - todo,
-            desc=f"{name}",
+            total=len(mine),
+            initial=len(mine) - todo,
+            desc=name if shard.world == 1 else f"{name} [rank {shard.rank}/{shard.world}]",
             disable=not progress,
             unit="q",
         ) as bar:
             builder = InputBuilder(records, spec, root)
-            items = _items(name, records, probes, task, cache)
+            items = _items(name, records, mine, task, cache)
             _answer_stream(answerer, items, builder, settings.batch_size, cache, bar)
-        datasets[name] = score([cache.rows[(name, p.key)] for p in probes])
+    rows = cache.rows
+    if shard.world > 1:
+        shard.barrier()  # every rank's file is complete and fsync'ed
+        if not shard.is_main:
+            return {"rank": shard.rank, "predictions": str(cache.path)}
+        rows = _merge(shard, output, header, asked)
+    datasets = {n: score([rows[(n, p.key)] for p in probes]) for n, probes in asked.items()}
     results = {
         "model": answerer.name,
         "task": spec.task,
@@ -180,9 +207,34 @@ def evaluate(
             "limit": settings.limit,
             "seed": settings.seed,
         },
+        "config": {"depthlm_version": __version__, "answerer": answerer.name, **header},
         "datasets": datasets,
         "average": {**aggregate(datasets), "skipped": sum(d["skipped"] for d in datasets.values())},
+        "usage": _usage(rows.values()),
         "predictions": str(predictions_path(output)),
     }
     atomic_write_json(output, results)
     return results
+
+
+def _merge(
+    shard: Shard, output: str | Path, header: dict[str, Any], asked: dict[str, list[Probe]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Rank 0: every rank's rows, rewritten in question order as one predictions file."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for rank in range(shard.world):
+        part = Shard(rank, shard.world).path(predictions_path(output))
+        merged.update(PredictionCache(part, header).rows)
+    ordered = [merged[(n, p.key)] for n, probes in asked.items() for p in probes]
+    lines = [json.dumps({"header": header})] + [json.dumps(r, ensure_ascii=False) for r in ordered]
+    atomic_write_text(predictions_path(output), "\n".join(lines) + "\n")
+    return merged
+
+
+def _usage(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Tokens summed over the answered questions (what an API run cost)."""
+    total = {"prompt_tokens": 0, "completion_tokens": 0}
+    for row in rows:
+        for key in total:
+            total[key] += int(row.get(key) or 0)
+    return total

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
-from depthlm.inference.base import ChatQuery
+from depthlm.inference.base import ChatQuery, Generation
 
 __all__ = ["HFGenerator", "build_messages"]
 
@@ -51,9 +52,7 @@ def _default_dtype(device: torch.device) -> torch.dtype:
 class HFGenerator:
     """A :class:`~depthlm.inference.base.Generator` over a local Transformers VLM.
 
-    Queries are processed in chunks of ``batch_size`` with greedy decoding. If a batch fails
-    (some processors cannot batch certain image mixes), that chunk is retried one query at a
-    time, so a single odd query cannot sink the whole run.
+    Queries are processed in chunks of ``batch_size`` with greedy decoding.
     """
 
     def __init__(
@@ -121,21 +120,37 @@ class HFGenerator:
 
     def generate(self, queries: Sequence[ChatQuery]) -> list[str]:
         """One decoded answer per query, in order (special tokens stripped)."""
-        answers: list[str] = []
+        return [g.text for g in self.generate_detailed(queries)]
+
+    def generate_detailed(self, queries: Sequence[ChatQuery]) -> list[Generation]:
+        """Answers with token counts and each batch's wall time shared by its queries.
+
+        If a batch fails (some processors cannot batch certain image mixes), that chunk is
+        retried one query at a time, so a single odd query cannot sink the whole run."""
+        answers: list[Generation] = []
         for start in range(0, len(queries), self.batch_size):
             chunk = list(queries[start : start + self.batch_size])
             try:
-                answers.extend(self._generate_batch(chunk))
+                answers.extend(self._timed(chunk))
             except (ValueError, RuntimeError, IndexError, TypeError) as err:
                 if len(chunk) == 1:
                     raise
                 log.warning("batched generation failed (%s); retrying one query at a time", err)
                 for query in chunk:
-                    answers.extend(self._generate_batch([query]))
+                    answers.extend(self._timed([query]))
         return answers
 
+    def _timed(self, queries: list[ChatQuery]) -> list[Generation]:
+        t0 = time.perf_counter()
+        texts, prompt_tokens, new_tokens = self._generate_batch(queries)
+        share = (time.perf_counter() - t0) / len(queries)
+        return [
+            Generation(text=t, latency_s=share, prompt_tokens=p, completion_tokens=c)
+            for t, p, c in zip(texts, prompt_tokens, new_tokens, strict=True)
+        ]
+
     @torch.inference_mode()
-    def _generate_batch(self, queries: list[ChatQuery]) -> list[str]:
+    def _generate_batch(self, queries: list[ChatQuery]) -> tuple[list[str], list[int], list[int]]:
         call_kwargs = {"padding": True, "padding_side": "left"}
         if self._takes_processor_kwargs:
             call_kwargs = {"processor_kwargs": call_kwargs}
@@ -163,4 +178,15 @@ class HFGenerator:
             gen_kwargs.update(stop_strings=self.stop_strings, tokenizer=self.tokenizer)
         output = self.model.generate(**inputs, **gen_kwargs)
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
-        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        prompt = inputs["attention_mask"].sum(dim=1).tolist()
+        return texts, prompt, [self._answer_length(row) for row in new_tokens.tolist()]
+
+    def _answer_length(self, ids: list[int]) -> int:
+        """Generated tokens up to and including the first end-of-answer token."""
+        eos = self.model.generation_config.eos_token_id
+        stops = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
+        for i, token in enumerate(ids):
+            if token in stops:
+                return i + 1
+        return len(ids)
