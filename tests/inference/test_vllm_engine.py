@@ -1,0 +1,57 @@
+"""The vLLM backend: a clear error without vLLM, and the engine input it builds (checked
+against a stand-in ``vllm`` module; the real engine is exercised on GPU machines)."""
+
+import sys
+import types
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+
+from depthlm.inference.backends import load_generator
+from depthlm.prompting.query import ChatQuery
+from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
+
+
+def test_missing_vllm_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
+    with pytest.raises(ImportError, match="needs vLLM and a CUDA GPU"):
+        load_generator("vllm:/some/model")
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch):
+    calls = {}
+
+    class LLM:
+        def __init__(self, **options):
+            calls["options"] = options
+
+        def generate(self, requests, sampling):
+            calls["requests"], calls["sampling"] = requests, sampling
+            return [
+                SimpleNamespace(prompt_token_ids=[1, 2, 3],
+                                outputs=[SimpleNamespace(text=f" {i}.5 ", token_ids=[7, 8])])
+                for i in range(len(requests))
+            ]  # fmt: skip
+
+    module = types.ModuleType("vllm")
+    module.LLM = LLM
+    module.SamplingParams = lambda **kw: kw
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    return calls
+
+
+def test_engine_inputs_follow_the_chat_template(fake_vllm, tmp_path_factory):
+    path = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    gen = load_generator(f"vllm:{path}", max_new_tokens=9)
+    assert fake_vllm["options"]["limit_mm_per_prompt"] == {"image": 2}
+    image = Image.new("RGB", (56, 56), (255, 0, 0))
+    answers = gen.generate_detailed([ChatQuery(images=[image], text="How far?", system=None)] * 2)
+    assert [a.text for a in answers] == ["0.5", "1.5"]
+    assert answers[0].prompt_tokens == 3 and answers[0].completion_tokens == 2
+    request = fake_vllm["requests"][0]
+    assert request["multi_modal_data"]["image"] == [image]
+    assert "<|vision_start|><|image_pad|><|vision_end|>How far?" in request["prompt"]
+    assert request["prompt"].endswith("<|im_start|>assistant\n")
+    assert fake_vllm["sampling"] == {"temperature": 0.0, "max_tokens": 9}
