@@ -11,9 +11,12 @@ import typer
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Report bad input (``ValueError``, missing files) as ``error: ...`` and exit 2."""
+    """Report bad input (``ValueError``, missing files) and backend refusals (bad key,
+    exhausted retries) as ``error: ...`` and exit 2."""
+    from depthlm.inference.base import BackendError
+
     try:
         yield
-    except (ValueError, FileNotFoundError, IndexError) as e:
+    except (ValueError, FileNotFoundError, IndexError, BackendError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None

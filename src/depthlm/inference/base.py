@@ -9,7 +9,12 @@ from typing import Protocol, runtime_checkable
 
 from depthlm.prompting.query import ChatQuery
 
-__all__ = ["ChatQuery", "Generation", "Generator", "generate_detailed"]
+__all__ = ["BackendError", "ChatQuery", "Generation", "Generator", "generate_detailed"]
+
+
+class BackendError(RuntimeError):
+    """A backend refused or kept failing (bad key, unknown model, retries exhausted): the
+    user's to fix, so the CLI prints it as one line instead of a traceback."""
 
 
 @runtime_checkable
