@@ -1,10 +1,11 @@
-"""The DepthLM inference object on a tiny random model: shapes, units, skips, errors."""
+"""The DepthLM inference object on a tiny random model: shapes, units, skips, errors, batches."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from depthlm.inference.depthlm import DepthLM, camera_for, query_grid
+from depthlm.inference.depthlm import DepthLM, camera_for, list_images, query_grid, split_points
+from depthlm.inference.focal import DefaultFocalWarning, default_focal
 from depthlm.inference.pointcloud import read_ply, write_ply
 from depthlm.models.contract import save_contract
 from depthlm.prompting.query import QuerySpec
@@ -32,17 +33,99 @@ def test_measure_returns_one_answer_per_point(tiny_depthlm):
     assert out["skipped"] == [1]  # too close to the border for the arrow
     assert out["text"][1] is None and np.isnan(out["metres"][1])
     assert out["intrinsics"] == [80.0, 80.0, 48.0, 36.0, 96, 72]
+    assert out["focal"] == 80.0 and out["focal_source"] == "focal" and out["image"] == 0
 
 
 def test_measure_rejects_bad_input(tiny_depthlm):
     with pytest.raises(ValueError, match="outside"):
         tiny_depthlm.measure(image(), [[200, 10]], focal=80.0)
-    with pytest.raises(ValueError, match="give the camera"):
-        tiny_depthlm.measure(image(), [[20, 10]])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="focal must be a positive"):
         tiny_depthlm.measure(image(), [[20, 10]], focal=-1.0)
+    with pytest.raises(ValueError, match="not both"):
+        tiny_depthlm.measure(image(), [[20, 10]], focal=80.0, intrinsics=[80, 80, 48, 36])
     with pytest.raises(ValueError, match="single-point"):
         tiny_depthlm.measure(image(), [[20, 10]], focal=80.0, task="pose")
+    with pytest.raises(ValueError, match="needs T="):
+        tiny_depthlm.measure(image(), [[20, 10]], focal=80.0, task="speed")
+
+
+def test_no_camera_assumes_a_field_of_view_and_says_so(tiny_depthlm):
+    with pytest.warns(DefaultFocalWarning, match="focal=F"):
+        out = tiny_depthlm.measure(image(), [[40, 30]])
+    assert out["focal_source"] == "default" and out["focal"] == pytest.approx(default_focal(96))
+
+
+def test_exif_focal_of_a_file_is_used(tiny_depthlm, tmp_path):
+    path = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0xA405] = 30  # 35 mm-equivalent focal
+    Image.fromarray(image()).save(path, exif=exif)
+    out = tiny_depthlm.measure(path, [[40, 30]])
+    assert out["focal_source"] == "exif" and out["image"] == str(path)
+    assert out["focal"] == pytest.approx(30 * np.hypot(96, 72) / 43.27)
+    dense = tiny_depthlm.depth_map(str(path), queries=6)
+    assert dense["focal_source"] == "exif" and dense["focal"] == out["focal"]
+
+
+class CountingGenerator:
+    """Wraps a generator and records the size of every call."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.calls = inner, inner.name, []
+
+    def generate(self, queries):
+        self.calls.append(len(queries))
+        return self.inner.generate(queries)
+
+
+def test_a_list_gives_one_result_per_image_from_pooled_calls(tiny_depthlm):
+    counting = CountingGenerator(tiny_depthlm.generator)
+    vlm = DepthLM(counting, tiny_depthlm.spec)
+    images = [image(seed=0), Image.fromarray(image(seed=1)), image(w=80, h=64, seed=2)]
+    out = vlm.measure(images, [[40, 30], [20, 20]], focal=80.0)
+    assert isinstance(out, list) and [r["image"] for r in out] == [0, 1, 2]
+    assert all(r["metres"].shape == (2,) and r["focal"] == 80.0 for r in out)
+    assert counting.calls == [6]  # every question of every image in one call
+    single = vlm.measure(images[1], [[40, 30], [20, 20]], focal=80.0)
+    assert single["text"] == out[1]["text"]  # batching does not change answers
+
+    counting.calls.clear()
+    vlm.questions_per_call = 4
+    out = vlm.measure(images, [[[40, 30]], [[20, 20], [30, 30], [50, 40]], []], focal=80.0)
+    assert [len(r["metres"]) for r in out] == [1, 3, 0]
+    assert counting.calls == [4]  # the last image has no question
+
+
+def test_a_folder_is_its_sorted_image_files(tiny_depthlm, tmp_path):
+    for name in ("b.png", "a.jpg", "c.PNG"):
+        Image.fromarray(image()).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / ".hidden.png").write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    assert [p.name for p in list_images(tmp_path)] == ["a.jpg", "b.png", "c.PNG"]
+    out = tiny_depthlm.depth_map(tmp_path, focal=80.0, queries=6)
+    assert [r["image"] for r in out] == [str(tmp_path / n) for n in ("a.jpg", "b.png", "c.PNG")]
+    assert all(r["depth"].shape == (72, 96) and r["focal_source"] == "focal" for r in out)
+    with pytest.raises(ValueError, match="no image files"):
+        list_images(tmp_path / "sub")
+
+
+def test_bad_images_in_a_batch_are_named(tiny_depthlm, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_text("not a png")
+    with pytest.raises(ValueError, match=r"broken\.png"):
+        tiny_depthlm.measure([image(), bad], [[40, 30]], focal=80.0)
+    with pytest.raises(ValueError, match=r"outside the 40x30 image #1: \[\[40, 30\]\]"):
+        tiny_depthlm.measure([image(), image(w=40, h=30)], [[40, 30]], focal=80.0)
+    with pytest.raises(ValueError, match="point lists for 3 images but 2"):
+        tiny_depthlm.measure([image(), image()], [[[1, 2]], [[3, 4]], [[5, 6]]], focal=80.0)
+
+
+def test_split_points_shared_or_per_image():
+    shared = split_points([[1, 2], [3, 4]], 3)
+    assert len(shared) == 3 and shared[2].tolist() == [[1, 2], [3, 4]]
+    per = split_points([[[1, 2]], [[3, 4], [5, 6]]], 2)
+    assert [p.shape for p in per] == [(1, 2), (2, 2)]
 
 
 def test_depth_map_shapes_and_geometry(tiny_depthlm):
@@ -51,6 +134,7 @@ def test_depth_map_shapes_and_geometry(tiny_depthlm):
     assert np.isfinite(out["depth"]).all() and (out["depth"] > 0).all()
     np.testing.assert_allclose(np.linalg.norm(out["points"], axis=-1), out["depth"], rtol=1e-6)
     assert len(out["grid"]) == len(out["grid_metres"])
+    assert out["focal"] == 80.0 and out["focal_source"] == "focal"
 
 
 def test_query_grid_respects_margin_and_count():

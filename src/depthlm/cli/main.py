@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from depthlm.cli import bench, demo, eval_cmd, inspect_cmd, reproduce, synth, tiny, train
+from depthlm.cli import (
+    bench,
+    demo,
+    depth,
+    eval_cmd,
+    inspect_cmd,
+    measure,
+    reproduce,
+    synth,
+    tiny,
+    train,
+)
 
 app = typer.Typer(
     name="depthlm",
@@ -19,6 +30,8 @@ app.command("init-tiny")(tiny.init_tiny_command)
 app.command("demo")(demo.demo_command)
 app.command("synth")(synth.synth_command)
 app.command("reproduce")(reproduce.reproduce_command)
+app.command("measure")(measure.measure_command)
+app.command("depth")(depth.depth_command)
 app.add_typer(train.app, name="train")
 app.add_typer(bench.app, name="bench")
 

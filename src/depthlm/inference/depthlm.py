@@ -1,20 +1,25 @@
 """``DepthLM``: one object to ask a VLM metric questions about pixels, like an expert depth model.
 
 >>> model = DepthLM.from_pretrained("embedded")                       # doctest: +SKIP
->>> out = model.measure("room.png", [[120, 80], [40, 200]], focal=500)  # doctest: +SKIP
->>> out["metres"], out["intrinsics"]                                  # doctest: +SKIP
+>>> out = model.measure("room.jpg", [[120, 80], [40, 200]])           # doctest: +SKIP
+>>> out["metres"], out["focal"], out["focal_source"]                  # doctest: +SKIP
+>>> maps = model.depth_map("photos/")  # a folder: one result per image  # doctest: +SKIP
 
 The preprocessing contract (canonical focal, marker, prompt preset) comes from the checkpoint's
 ``depthlm.json``: a model is always asked the way it was trained. Images are path, PIL or
-``H×W×3`` uint8 array; the camera is given as ``intrinsics=[fx, fy, cx, cy]`` or ``focal``
-(principal point at the centre), in pixels of the image as passed.
+``H×W×3`` uint8 array, or a list of them, or a folder. The camera is given as
+``intrinsics=[fx, fy, cx, cy]`` or ``focal`` (principal point at the centre), in pixels of the
+image as passed; without either, the focal comes from the photo's EXIF or, failing that, from
+an assumed field of view (:mod:`depthlm.inference.focal`). Every result says which
+(``"focal"``, ``"focal_source"``), because a wrong focal scales every answer.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import replace
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,43 +30,147 @@ from depthlm.data.transforms import load_rgb
 from depthlm.geometry.camera import Camera
 from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
 from depthlm.inference.base import Generator
+from depthlm.inference.focal import attach_exif, read_exif, resolve_camera
 from depthlm.models.contract import resolve_spec
 from depthlm.prompting.query import QuerySpec, prepare_view
 from depthlm.tasks import get_task
+from depthlm.tasks.base import Task, TaskInput
 
 ImageLike = str | Path | Image.Image | np.ndarray
+#: Image files a folder input is made of (lower-case suffixes; other files are ignored).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def as_image(image: ImageLike) -> Image.Image:
-    """Path, PIL image or ``H×W×3`` uint8 array → RGB PIL image."""
+    """Path, PIL image or ``H×W×3`` uint8 array → RGB PIL image, keeping its EXIF.
+
+    The EXIF travels along (Pillow's ``convert`` drops it for some formats) because it is
+    where a photo's focal length is found."""
     if isinstance(image, str | Path):
-        return load_rgb(image)
+        rgb = load_rgb(image)
+        return rgb if "exif" in rgb.info else attach_exif(rgb, read_exif(image))
     if isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an H×W×3 uint8 array, got {image.shape} {image.dtype}")
         return Image.fromarray(image)
-    return image.convert("RGB")
+    if not isinstance(image, Image.Image):
+        raise ValueError(f"expected an image path, PIL image or array, got {type(image).__name__}")
+    return attach_exif(image.convert("RGB"), read_exif(image))
 
 
 def camera_for(
     image: Image.Image, intrinsics: Sequence[float] | None, focal: float | None
 ) -> Camera:
-    """The camera of ``image``: explicit intrinsics, else a focal with a centred principal point."""
-    w, h = image.size
-    if intrinsics is not None:
-        if len(intrinsics) < 4:
-            raise ValueError(f"intrinsics must be [fx, fy, cx, cy], got {list(intrinsics)}")
-        fx, fy, cx, cy = (float(v) for v in intrinsics[:4])
-        return Camera.from_intrinsics([fx, fy, cx, cy, w, h])
-    if focal is None:
-        raise ValueError("give the camera: intrinsics=[fx, fy, cx, cy] or focal=F (pixels)")
-    if not (focal > 0 and math.isfinite(focal)):
-        raise ValueError(f"focal must be a positive number of pixels, got {focal}")
-    return Camera(float(focal), float(focal), w / 2, h / 2, w, h)
+    """The camera of ``image`` (see :func:`~depthlm.inference.focal.resolve_camera`)."""
+    return resolve_camera(image, intrinsics, focal)[0]
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """The image files directly in ``folder`` (:data:`IMAGE_SUFFIXES`), sorted by name.
+
+    Not recursive, and hidden files are skipped, so an output folder placed inside the input
+    folder, or editor/OS droppings, are never read as inputs."""
+    folder = Path(folder)
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
+    if not files:
+        raise ValueError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder}")
+    return files
+
+
+def image_inputs(
+    images: ImageLike | Sequence[ImageLike],
+) -> tuple[list[tuple[str | int, ImageLike]], bool]:
+    """``(key, image)`` pairs and whether the input was a batch (a list or a folder).
+
+    The key names an image in results and errors: its path when it has one, else its index.
+    """
+    if isinstance(images, str | Path) and Path(images).is_dir():
+        return [(str(p), p) for p in list_images(images)], True
+    if isinstance(images, list | tuple):
+        if not images:
+            raise ValueError("no images given (an empty list)")
+        return [
+            (str(im) if isinstance(im, str | Path) else i, im) for i, im in enumerate(images)
+        ], True
+    single: ImageLike = images  # type: ignore[assignment]
+    return [(str(single) if isinstance(single, str | Path) else 0, single)], False
+
+
+def split_points(points: Any, n_images: int) -> list[np.ndarray]:
+    """One ``(N, 2)`` int array per image: ``points`` shared by all (``[[x, y], ...]``) or
+    given per image (``[[[x, y], ...], ...]``, one list per image, lengths may differ)."""
+    try:
+        arr = np.asarray(points, dtype=np.int64)
+    except (ValueError, TypeError):  # ragged: necessarily per image
+        arr = None
+    if arr is not None and arr.ndim <= 2:
+        return [arr.reshape(-1, 2)] * n_images
+    per = list(points)
+    if len(per) != n_images:
+        raise ValueError(f"got point lists for {len(per)} images but {n_images} images")
+    return [np.asarray(p, dtype=np.int64).reshape(-1, 2) for p in per]
+
+
+@dataclass
+class _Job:
+    """One image's questions while they are being answered."""
+
+    key: str | int
+    image: Image.Image
+    camera: Camera
+    source: str
+    points: np.ndarray
+    metres: np.ndarray
+    text: list[str | None]
+    skipped: list[int] = field(default_factory=list)
+    waiting: int = 0
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "metres": self.metres,
+            "text": self.text,
+            "points": self.points,
+            "skipped": self.skipped,
+            "intrinsics": self.camera.to_list(),
+            "focal": self.camera.fx,
+            "focal_source": self.source,
+            "image": self.key,
+        }
+
+
+def _check_inside(camera: Camera, pts: np.ndarray, key: str | int) -> None:
+    outside = ~camera.contains(pts)
+    if outside.any():
+        name = f" {key}" if isinstance(key, str) else f" #{key}"
+        raise ValueError(
+            f"points outside the {camera.width}x{camera.height} image{name}: "
+            f"{pts[outside].tolist()} (x must be in 0..{camera.width - 1}, "
+            f"y in 0..{camera.height - 1})"
+        )
+
+
+def _check_task(task: str, params: dict[str, float]) -> Task:
+    runner = get_task(task)
+    if runner.n_points != 1 or runner.n_views != 1:
+        raise ValueError(f"measure() asks single-point tasks, not {task!r}")
+    missing = sorted(set(runner.params(np.random.default_rng(0))) - set(params))
+    if missing:
+        raise ValueError(f"task {task!r} needs {', '.join(f'{k}=' for k in missing)} "
+                         f"(e.g. T= seconds for speed, V= m/s for time)")  # fmt: skip
+    return runner
 
 
 class DepthLM:
     """A VLM behind a :class:`~depthlm.inference.base.Generator`, asked DepthLM questions."""
+
+    #: Questions sent per ``generator.generate`` call. The questions of several images share a
+    #: call (the backend batches them), but each question holds its own marked image, so the
+    #: number alive at once is bounded; 256 is one default depth map.
+    questions_per_call: int = 256
 
     def __init__(self, generator: Generator, spec: QuerySpec) -> None:
         self.generator = generator
@@ -96,78 +205,151 @@ class DepthLM:
 
     def measure(
         self,
-        image: ImageLike,
-        points: Sequence[Sequence[int]],
+        image: ImageLike | Sequence[ImageLike],
+        points: Any,
         *,
         intrinsics: Sequence[float] | None = None,
         focal: float | None = None,
         task: str = "distance",
         **params: float,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[dict[str, Any]]:
         """Ask ``task`` about each ``[x, y]`` pixel (one question per point).
 
         Returns ``{"metres": (N,) float array (NaN where unanswered), "text": raw answers,
         "points": the pixels, "skipped": indices too close to the border to mark,
-        "intrinsics": [fx, fy, cx, cy, w, h] of the input image}``. For ``speed``/``time``
-        the values are m/s / seconds (pass ``T=`` / ``V=``).
+        "intrinsics": [fx, fy, cx, cy, w, h] of the input image, "focal": fx used,
+        "focal_source": "intrinsics" | "focal" | "exif" | "default", "image": its path, or its
+        index}``. For ``speed``/``time`` the values are m/s / seconds (pass ``T=`` / ``V=``).
+
+        Given a list of images or a folder, returns one such dict per image, in order; the
+        points are then shared (``[[x, y], ...]``) or per image (a list of point lists), and
+        ``intrinsics``/``focal`` apply to every image (without them each image's EXIF is read).
+        The questions of several images go to the generator together.
         """
-        pil = as_image(image)
-        camera = camera_for(pil, intrinsics, focal)
-        spec = replace(self.spec, task=task)
-        view = prepare_view(pil, camera, spec)
-        runner = get_task(task)
-        if runner.n_points != 1:
-            raise ValueError(f"measure() asks single-point tasks, not {task!r}")
-        pts = np.asarray(points, dtype=np.int64).reshape(-1, 2)
-        outside = ~camera.contains(pts)
-        if outside.any():
-            raise ValueError(f"points outside the {pil.width}x{pil.height} image: "
-                             f"{pts[outside].tolist()}")  # fmt: skip
-        inputs = [runner.ask([view], [p], params, spec.prompt, spec.marker) for p in pts.tolist()]
-        asked = [i for i, q in enumerate(inputs) if q is not None]
-        texts = self.generator.generate([inputs[i].chat() for i in asked])  # type: ignore[union-attr]
-        metres = np.full(len(pts), np.nan)
-        text: list[str | None] = [None] * len(pts)
-        for i, t in zip(asked, texts, strict=True):
-            value = runner.parse(t)
-            metres[i] = np.nan if value is None else value
-            text[i] = t
-        return {
-            "metres": metres,
-            "text": text,
-            "points": pts,
-            "skipped": [i for i, q in enumerate(inputs) if q is None],
-            "intrinsics": camera.to_list(),
-        }
+        items, batched = image_inputs(image)
+        per_image = split_points(points, len(items))
+        jobs = self._answer(items, lambda i, _cam: per_image[i], intrinsics, focal, task, params)
+        results = [job.result() for job in jobs]
+        return results if batched else results[0]
 
     def depth_map(
         self,
-        image: ImageLike,
+        image: ImageLike | Sequence[ImageLike],
         *,
         intrinsics: Sequence[float] | None = None,
         focal: float | None = None,
         queries: int = 256,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[dict[str, Any]]:
         """Metric depth of the whole image from a regular grid of ``queries`` questions.
 
         Returns ``{"depth": H×W Euclidean metres, "points": H×W×3 camera-frame metres,
-        "grid": the queried pixels, "grid_metres": their answers, "intrinsics": [...]}``.
-        Unanswered grid cells are filled from their neighbours.
+        "grid": the queried pixels, "grid_metres": their answers, "intrinsics": [...],
+        "focal", "focal_source", "image"}`` (as :meth:`measure`). Unanswered grid cells are
+        filled from their neighbours. A list of images or a folder gives a list of results;
+        for many or large images prefer :meth:`iter_depth_maps`, which holds one at a time.
         """
-        pil = as_image(image)
-        camera = camera_for(pil, intrinsics, focal)
-        grid, shape = query_grid(camera, queries, margin=self._margin(camera))
-        answers = self.measure(pil, grid, intrinsics=camera.to_list()[:4])["metres"]
-        depth = upsample(fill_nan(answers.reshape(shape)), camera.size)
-        ys, xs = np.mgrid[0 : camera.height, 0 : camera.width]
-        pixels = np.stack([xs, ys], axis=-1).astype(np.float64)
-        return {
-            "depth": depth,
-            "points": camera.unproject(pixels, depth, "euclidean"),
-            "grid": grid,
-            "grid_metres": answers,
-            "intrinsics": camera.to_list(),
-        }
+        items, batched = image_inputs(image)
+        results = [r for r, _ in self._depth_maps(items, intrinsics, focal, queries)]
+        return results if batched else results[0]
+
+    def iter_depth_maps(
+        self,
+        images: ImageLike | Sequence[ImageLike],
+        *,
+        intrinsics: Sequence[float] | None = None,
+        focal: float | None = None,
+        queries: int = 256,
+    ) -> Iterator[tuple[dict[str, Any], Image.Image]]:
+        """:meth:`depth_map` of each image as soon as it is done, with the RGB image it was
+        computed on (to colour point clouds), so a folder is never held in memory at once."""
+        return self._depth_maps(image_inputs(images)[0], intrinsics, focal, queries)
+
+    def _depth_maps(
+        self,
+        items: list[tuple[str | int, ImageLike]],
+        intrinsics: Sequence[float] | None,
+        focal: float | None,
+        queries: int,
+    ) -> Iterator[tuple[dict[str, Any], Image.Image]]:
+        if queries < 1:
+            raise ValueError(f"queries must be >= 1, got {queries}")
+
+        def grid(_i: int, camera: Camera) -> np.ndarray:
+            return query_grid(camera, queries, margin=self._margin(camera))[0]
+
+        for job in self._answer(items, grid, intrinsics, focal, "distance", {}):
+            camera = job.camera
+            _, shape = query_grid(camera, queries, margin=self._margin(camera))
+            depth = upsample(fill_nan(job.metres.reshape(shape)), camera.size)
+            ys, xs = np.mgrid[0 : camera.height, 0 : camera.width]
+            pixels = np.stack([xs, ys], axis=-1).astype(np.float64)
+            result = {
+                "depth": depth,
+                "points": camera.unproject(pixels, depth, "euclidean"),
+                "grid": job.points,
+                "grid_metres": job.metres,
+                "intrinsics": camera.to_list(),
+                "focal": camera.fx,
+                "focal_source": job.source,
+                "image": job.key,
+            }
+            yield result, job.image
+
+    def _answer(
+        self,
+        items: Iterable[tuple[str | int, ImageLike]],
+        points_for: Callable[[int, Camera], np.ndarray],
+        intrinsics: Sequence[float] | None,
+        focal: float | None,
+        task: str,
+        params: dict[str, float],
+    ) -> Iterator[_Job]:
+        """Answer ``points_for(i, camera)`` of every image, yielding each image's job, in
+        order, once all its questions are answered.
+
+        Questions are pooled across images into calls of at most :attr:`questions_per_call`,
+        so a folder of small jobs costs few generator calls while memory stays bounded; bad
+        input (camera, points) fails before that image's questions are built.
+        """
+        runner = _check_task(task, params)
+        spec = replace(self.spec, task=task)
+        pending: list[tuple[_Job, int, TaskInput]] = []
+        jobs: deque[_Job] = deque()
+
+        def flush() -> None:
+            if not pending:
+                return
+            texts = self.generator.generate([q.chat() for _, _, q in pending])
+            for (job, i, _), t in zip(pending, texts, strict=True):
+                value = runner.parse(t)
+                job.metres[i] = np.nan if value is None else value
+                job.text[i] = t
+                job.waiting -= 1
+            pending.clear()
+
+        for index, (key, source) in enumerate(items):
+            pil = as_image(source)
+            exif_source = source if isinstance(source, str | Path | Image.Image) else None
+            camera, focal_source = resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
+            pts = np.asarray(points_for(index, camera), dtype=np.int64).reshape(-1, 2)
+            _check_inside(camera, pts, key)
+            view = prepare_view(pil, camera, spec)
+            job = _Job(key, pil, camera, focal_source, pts, np.full(len(pts), np.nan),
+                       [None] * len(pts))  # fmt: skip
+            jobs.append(job)
+            for i, p in enumerate(pts.tolist()):
+                q = runner.ask([view], [p], params, spec.prompt, spec.marker)
+                if q is None:
+                    job.skipped.append(i)
+                    continue
+                pending.append((job, i, q))
+                job.waiting += 1
+                if len(pending) >= self.questions_per_call:
+                    flush()
+            while jobs and jobs[0].waiting == 0:
+                yield jobs.popleft()
+        flush()
+        yield from jobs
 
     def _margin(self, camera: Camera) -> int:
         """Marker margin in input pixels (the marker is drawn after focal normalisation)."""
