@@ -87,7 +87,7 @@ def _row(item: EvalItem, answer: Generation | None, task: Task, skipped: str | N
     row["text"] = answer.text
     row["pred"] = pred
     row["hit"] = delta1_correct(pred, item.label)
-    for key in ("latency_s", "prompt_tokens", "completion_tokens", "seen_size"):
+    for key in ("latency_s", "prompt_tokens", "completion_tokens", "seen_size", "confidence"):
         value = getattr(answer, key)
         if value is not None:
             row[key] = round(value, 4) if isinstance(value, float) else value

@@ -33,14 +33,15 @@ class Generation:
     """One answer with what it cost, for per-sample evaluation records.
 
     ``latency_s`` is the wall time of the call that produced it (a batch's time is shared
-    equally by its queries); token counts and ``seen_size`` (the ``[w, h]`` the model saw,
-    when a provider reports it) are ``None`` when the backend cannot tell."""
+    equally by its queries); token counts, ``seen_size`` (the ``[w, h]`` the model saw, when a
+    provider reports it) and ``confidence`` are ``None`` when the backend cannot tell."""
 
     text: str
     latency_s: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     seen_size: list[int] | None = None
+    confidence: float | None = None  # in [0, 1], from the answer tokens' probabilities
 
 
 def generate_detailed(generator: Generator, queries: Sequence[ChatQuery]) -> list[Generation]:
