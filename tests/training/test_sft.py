@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from transformers import TrainerCallback
+import torch
+from transformers import AutoModelForImageTextToText, TrainerCallback
 
 from depthlm.data.synth import synthesize
 from depthlm.evaluation.answerers import load_answerer
@@ -59,12 +60,16 @@ class StopAt(TrainerCallback):
 
 
 class FirstStep(TrainerCallback):
+    """Records the step a run starts at and the weights it starts from."""
+
     def __init__(self):
         self.first = None
+        self.weights = None
 
-    def on_step_begin(self, args, state, control, **kwargs):
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
         if self.first is None:
             self.first = state.global_step
+            self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 @pytest.mark.slow
@@ -75,5 +80,9 @@ def test_killed_run_resumes_from_last_checkpoint(small_run):
     first = FirstStep()
     out = train_sft(cfg, resume=True, callbacks=[first])
     assert first.first == 20  # continued after checkpoint-20, not from scratch
+    # ...and from its weights: Transformers 5's Trainer alone misses every Qwen-VL key
+    saved = AutoModelForImageTextToText.from_pretrained(out / "checkpoint-20").state_dict()
+    assert saved.keys() == first.weights.keys()
+    assert all(torch.equal(saved[k], first.weights[k]) for k in saved)
     state = json.loads((out / "checkpoint-40" / "trainer_state.json").read_text())
     assert state["global_step"] == 40

@@ -55,7 +55,8 @@ def train_grpo(
     """GRPO fine-tuning of ``config.model``; returns the output folder."""
     from trl import GRPOConfig, GRPOTrainer
 
-    model, processor, builder = prepare(config)
+    checkpoint = resume_point(config, resume)
+    model, processor, builder = prepare(config, weights=checkpoint)
     # TRL pads prompts on the left for generation; the processor it re-runs for the loss must
     # pad the same way, or a batch of differently sized images misaligns the image tokens.
     processor.tokenizer.padding_side = "left"
@@ -76,5 +77,5 @@ def train_grpo(
         processing_class=processor,
         callbacks=callbacks,
     )
-    trainer.train(resume_from_checkpoint=resume_point(config, resume))
+    trainer.train(resume_from_checkpoint=checkpoint)
     return finish(trainer, config, processor)

@@ -46,11 +46,14 @@ def use_bf16(setting: str) -> bool:
     return str(setting).lower() in ("true", "1", "yes")
 
 
-def load_model_and_processor(config: TrainConfig) -> tuple[Any, Any]:
+def load_model_and_processor(config: TrainConfig, weights: str | None = None) -> tuple[Any, Any]:
+    """Model and processor of ``config.model``; full fine-tuning resumed from a checkpoint
+    loads its weights from ``weights`` (see :func:`train_sft`)."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     dtype = torch.bfloat16 if use_bf16(config.bf16) else torch.float32
-    model = AutoModelForImageTextToText.from_pretrained(config.model, dtype=dtype)
+    source = weights if weights is not None and not config.lora else config.model
+    model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype)
     processor = AutoProcessor.from_pretrained(config.model)
     if config.lora:
         from peft import LoraConfig, get_peft_model
@@ -127,7 +130,8 @@ def train_sft(
     """
     from trl import SFTConfig, SFTTrainer
 
-    model, processor, builder = prepare(config)
+    checkpoint = resume_point(config, resume)
+    model, processor, builder = prepare(config, weights=checkpoint)
     dataset = sample_dataset(builder, stream_length(config))
     args = trainer_args(config, SFTConfig, max_length=None)
     trainer = SFTTrainer(
@@ -137,15 +141,22 @@ def train_sft(
         processing_class=processor,
         callbacks=callbacks,
     )
-    trainer.train(resume_from_checkpoint=resume_point(config, resume))
+    trainer.train(resume_from_checkpoint=checkpoint)
     return finish(trainer, config, processor)
 
 
-def prepare(config: TrainConfig) -> tuple[Any, Any, SampleBuilder]:
-    """Model, processor and the sample stream's builder (shared by SFT and GRPO)."""
+def prepare(config: TrainConfig, weights: str | None = None) -> tuple[Any, Any, SampleBuilder]:
+    """Model, processor and the sample stream's builder (shared by SFT and GRPO).
+
+    ``weights``: the checkpoint a run resumes from. Its weights are loaded here, through
+    ``from_pretrained``, because Transformers 5's Trainer restores a checkpoint's state dict
+    without the key conversion ``save_pretrained`` applied to Qwen-VL checkpoints: every key
+    misses, only a warning is logged, and the run silently resumes from the initial weights
+    with the trained optimizer state. (The Trainer still restores optimizer, scheduler, RNG
+    and data position.)"""
     if not config.model:
         raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
-    model, processor = load_model_and_processor(config)
+    model, processor = load_model_and_processor(config, weights)
     builder = SampleBuilder(
         config.sources(),
         config.spec(),
