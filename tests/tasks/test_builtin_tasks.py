@@ -30,7 +30,7 @@ def posed_jsonl(tmp_path):
 def test_registry_and_unknown():
     assert set(TASKS) == {"distance", "principal_axis", "speed", "time", "two_point", "pose"}
     with pytest.raises(ValueError, match="unknown task"):
-        get_task("fov")
+        get_task("nope")
 
 
 def test_labels_follow_geometry(posed_jsonl):

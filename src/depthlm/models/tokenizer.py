@@ -48,17 +48,20 @@ _UNITS = ("m", "cm", "mm", "meters", "metres", "meter", "ft", "feet", "seconds",
 
 
 def _preset_texts() -> list[str]:
-    """Every question and target of the shipped prompt presets, so each preset word is one or
-    two tokens (a from-scratch model pays for every token of every sample)."""
+    """Every question and target of the paper's six tasks in the shipped prompt presets, so
+    each preset word is one or two tokens (a from-scratch model pays for every token of every
+    sample). Tasks added later do not join the corpus: a tokenizer must not change under a
+    recipe that rebuilds a released model."""
     from depthlm.prompting.presets import available_presets, load_preset
+    from depthlm.tasks import TASKS
 
     texts: list[str] = []
     for name in available_presets():
         preset = load_preset(name)
         fields = {"marker": "pointed by the red arrow", "markers": "pointed by the red arrows"}
         fields |= {"T": "2", "V": "1.5", "answer": "3.25", "distance": "6.50"}
-        texts += [q.format(**fields) for q in preset.questions.values()]
-        texts += [t.format(**fields) for t in preset.targets.values()]
+        texts += [q.format(**fields) for k, q in preset.questions.items() if k in TASKS]
+        texts += [t.format(**fields) for k, t in preset.targets.items() if k in TASKS]
         texts += [preset.system] if preset.system else []
     return texts
 

@@ -12,6 +12,7 @@ carry it; callers must skip such points *and record the skip* (see :func:`fits`)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -155,10 +156,135 @@ def draw_markers(
         draw = ImageDraw.Draw(out)
         font = _label_font()
         for xy, text in zip(points, labels, strict=True):
-            tx = min(int(xy[0]) + s.margin + 1, out.width - 8 * len(text) - 1)
-            ty = max(int(xy[1]) - s.margin - 11, 0)
-            draw.text((tx, ty), text, fill=color, font=font)
+            draw.text(_label_origin(s, xy, text, out.size), text, fill=color, font=font)
     return out
+
+
+def _label_origin(
+    style: MarkerStyle, xy: Sequence[int], text: str, size: tuple[int, int]
+) -> tuple[int, int]:
+    """Where :func:`draw_markers` anchors a label: up-right of the marker, pushed back inside
+    the image at the right and top borders (the layout rule reads the same numbers)."""
+    tx = min(int(xy[0]) + style.margin + 1, size[0] - 8 * len(text) - 1)
+    ty = max(int(xy[1]) - style.margin - 11, 0)
+    return tx, ty
+
+
+# ---------------------------------------------------------------------------------------- layout
+#: A pixel rectangle ``(x0, y0, x1, y1)``, half-open: columns x0..x1-1, rows y0..y1-1.
+Box = tuple[int, int, int, int]
+
+
+def _style(style: str | MarkerStyle) -> MarkerStyle:
+    return get_marker(style) if isinstance(style, str) else style
+
+
+def marker_box(style: str | MarkerStyle, xy: Sequence[int]) -> Box:
+    """The rectangle a marker occupies: its painted pixels *and* the target pixel, which must
+    stay visible (another marker or a label on it would hide what is asked about)."""
+    pts = np.vstack([marker_pixels(style, xy), [[int(xy[0]), int(xy[1])]]])
+    return (int(pts[:, 0].min()), int(pts[:, 1].min()),
+            int(pts[:, 0].max()) + 1, int(pts[:, 1].max()) + 1)  # fmt: skip
+
+
+def label_box(style: str | MarkerStyle, xy: Sequence[int], text: str, size: tuple[int, int]) -> Box:
+    """The rectangle :func:`draw_markers` can ink for label ``text`` of the marker at ``xy`` in
+    an image of ``size`` (the font's box of the text at the drawn position)."""
+    tx, ty = _label_origin(_style(style), xy, text, size)
+    x0, y0, x1, y1 = _label_font().getbbox(text)
+    return (tx + math.floor(x0), ty + math.floor(y0), tx + math.ceil(x1), ty + math.ceil(y1))
+
+
+def box_gap(a: Box, b: Box) -> int:
+    """Free pixels between two rectangles along the axis where they are farther apart
+    (0 when they touch or overlap): a rectangle's Chebyshev distance."""
+    return max(0, b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
+
+
+def _inside(box: Box, size: tuple[int, int]) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= size[0] and box[3] <= size[1]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which of several points can be marked together (indices into the points given).
+
+    ``kept`` is in label order: the i-th kept point is drawn with label ``str(i + 1)``.
+    ``clashes`` could be drawn alone but come too close to a kept marker or label (another
+    question can ask about them); ``unplaceable`` cannot be drawn with the label they would get
+    here (the marker or the label leaves the image, or the label, pushed back inside at a
+    border, covers its own marker). Points after ``limit`` kept ones are not examined.
+    """
+
+    kept: tuple[int, ...]
+    clashes: tuple[int, ...] = ()
+    unplaceable: tuple[int, ...] = ()
+
+
+def layout_markers(
+    points: Sequence[Sequence[int]],
+    image_size: tuple[int, int],
+    style: str | MarkerStyle = "arrow",
+    min_gap: int = 2,
+    *,
+    limit: int | None = None,
+    labels: bool = True,
+) -> Layout:
+    """Greedily choose, in the given order, points whose numbered markers can share one image.
+
+    The rule, in model-input pixels (gaps as :func:`box_gap`): every marker fits its border
+    margin (:func:`fits`); every label lies wholly inside the image, off its own marker; any two
+    markers, and any two labels, are at least ``min_gap`` apart; and every label is at least
+    ``min_gap`` nearer its own marker than any other marker, so no label covers or sits beside
+    another point's marker and which number names which marker is never in doubt. Marker boxes
+    include the target pixel, so every target stays visible. Nothing is moved: a point is kept
+    where it is or not at all, because a moved marker would ask about another pixel than the
+    one scored. A style that draws nothing (``text``) only needs the border margin;
+    ``labels=False`` lays out unlabelled markers.
+    """
+    s = _style(style)
+    size = (int(image_size[0]), int(image_size[1]))
+    kept: list[int] = []
+    placed: list[tuple[Box, Box | None, int]] = []  # marker, label, label-to-own-marker gap
+    clashes: list[int] = []
+    unplaceable: list[int] = []
+    for i, xy in enumerate(points):
+        if limit is not None and len(kept) >= limit:
+            break
+        if not fits(s, xy, size):
+            unplaceable.append(i)
+            continue
+        if s.in_text:
+            kept.append(i)
+            continue
+        box = marker_box(s, xy)
+        lab, own = None, 0
+        if labels:
+            lab = label_box(s, xy, str(len(kept) + 1), size)
+            own = box_gap(lab, box)
+            if not _inside(lab, size) or _overlap(lab, box):
+                unplaceable.append(i)
+                continue
+        if any(_clash((box, lab, own), other, min_gap) for other in placed):
+            clashes.append(i)
+            continue
+        kept.append(i)
+        placed.append((box, lab, own))
+    return Layout(tuple(kept), tuple(clashes), tuple(unplaceable))
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _clash(a: tuple[Box, Box | None, int], b: tuple[Box, Box | None, int], gap: int) -> bool:
+    """Whether two laid-out points break the rule of :func:`layout_markers` together."""
+    (ma, la, own_a), (mb, lb, own_b) = a, b
+    if box_gap(ma, mb) < gap:
+        return True
+    if la is not None and (box_gap(la, mb) < own_a + gap or (lb and box_gap(la, lb) < gap)):
+        return True
+    return lb is not None and box_gap(lb, ma) < own_b + gap
 
 
 @cache

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["format_number", "parse_answer"]
+__all__ = ["format_number", "parse_angle", "parse_answer", "parse_answers"]
 
 _PER = r"\s{0,3}(?:/|per)\s{0,3}"
 _SEC = r"(?:s|secs?|seconds?)"
@@ -136,6 +136,69 @@ def parse_answer(text: object, *, unit: str = "m") -> float | None:
         result = float(exact * factor_in / factor_out)
         return result if 0.0 < result < float("inf") else None
     except Exception:  # never let one odd reply crash an evaluation
+        return None
+
+
+# ------------------------------------------------------------------ several answers per reply
+# An item label: "1:", "2 =", "3)", "#4:", "point 5:" — a small integer not glued to a word or
+# a decimal ("3.1:" is no label), then ":", "=" or ")". The value runs to the next label.
+_LABEL_RE = re.compile(
+    r"(?<![A-Za-z0-9_.,])(?:#\s{0,2})?(?P<label>[0-9]{1,3})\s{0,3}(?::|=|\))", re.IGNORECASE
+)
+
+
+def parse_answers(text: object, k: int, *, unit: str = "m") -> list[float | None]:
+    """The ``k`` answers of a many-points reply, in label order; ``None`` where one is missing.
+
+    The reply is read as :func:`parse_answer` reads one: the last ``<answer>`` block, else the
+    whole text. Items are labelled ``"1: 3.2, 2: 5.1, ..."`` (``=`` or ``)`` also work, in any
+    order; a label given twice keeps its last value, labels outside ``1..k`` are ignored), and
+    each item's value is parsed with its unit by :func:`parse_answer`. A reply with no labels
+    at all is read as a bare list ``"3.2, 5.1, ..."``: its first ``k`` numbers, in order. So a
+    partial reply scores the points it answers and the rest count as unparsed. Always returns
+    a list of ``k`` entries (``[]`` for a bad ``k``); never raises.
+    """
+    try:
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+            return []
+        out: list[float | None] = [None] * k
+        if not isinstance(text, str):
+            return out
+        segment = _segment(text)
+        labels = list(_LABEL_RE.finditer(segment))
+        if labels:
+            for here, after in zip(labels, [*labels[1:], None], strict=True):
+                index = int(here.group("label")) - 1
+                end = after.start() if after is not None else len(segment)
+                if 0 <= index < k:
+                    out[index] = parse_answer(segment[here.end() : end], unit=unit)
+            return out
+        for i, match in enumerate(_NUMBER_RE.finditer(segment)):
+            if i >= k:
+                break
+            out[i] = parse_answer(match.group(0), unit=unit)
+        return out
+    except Exception:  # never let one odd reply crash an evaluation
+        return [None] * k if isinstance(k, int) and not isinstance(k, bool) and k >= 0 else []
+
+
+# A degree sign or word after a number; removed so the bare number is read.
+_DEGREES_RE = re.compile(r"(?<=[0-9])[ \t]{0,3}(?:°|º|deg(?:rees?|s)?(?![A-Za-z]))", re.IGNORECASE)
+
+
+def parse_angle(text: object, *, below: float = 180.0) -> float | None:
+    """An angle in degrees (a field of view) from a reply: the number :func:`parse_answer` would
+    pick, written bare or with ``°``/``deg``/``degrees``. A number with a unit of length, time
+    or speed, and anything not in ``(0, below)`` give ``None``; never raises."""
+    try:
+        if not isinstance(text, str):
+            return None
+        match = _pick(_segment(_DEGREES_RE.sub(" ", text)))
+        if match is None or match.group("sign") in ("-", "\u2212") or _unit_of(match, "t"):
+            return None
+        value = parse_answer(match.group(0), unit="m")  # bare: read in the unit asked for
+        return value if value is not None and value < below else None
+    except Exception:
         return None
 
 

@@ -56,6 +56,12 @@ class TaskInput:
     target: str | None = None
     task: str = ""
     cameras: list[list[float]] = field(default_factory=list)  # per image [fx, fy, cx, cy, w, h]
+    # Multi-answer tasks (``multi_point``) answer one value per marker: ``labels`` holds them in
+    # marker order and ``indices`` the record points they belong to; ``label`` is then their
+    # mean, so code that wants one number per question (GRPO's label column) still gets one.
+    # Both stay empty for single-answer tasks.
+    labels: list[float] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
 
     def chat(self) -> ChatQuery:
         return ChatQuery(images=self.images, text=self.text, system=self.system)

@@ -118,6 +118,32 @@ def camera_motion(camera_to_world_a: ArrayLike, camera_to_world_b: ArrayLike) ->
     return distance(camera_centre(camera_to_world_b) - camera_centre(camera_to_world_a))
 
 
+def horizontal_fov(width: ArrayLike, fx: ArrayLike) -> np.ndarray | float:
+    """Field-of-view task: the horizontal field of view (degrees) of an image ``width`` pixels
+    wide taken with focal ``fx`` pixels, ``2·atan(W / (2·fx))``. Edge to edge of the pixel grid
+    (``W``, not ``W − 1``), the convention of :func:`depthlm.inference.focal.default_focal`.
+
+    >>> round(float(horizontal_fov(200, 100)), 6)
+    90.0
+    """
+    w, f = np.asarray(width, dtype=np.float64), np.asarray(fx, dtype=np.float64)
+    if np.any(w <= 0) or np.any(f <= 0):
+        raise ValueError(f"width and focal must be positive, got {width}, {fx}")
+    return np.degrees(2.0 * np.arctan(w / (2.0 * f)))
+
+
+def focal_from_fov(width: ArrayLike, fov_deg: ArrayLike) -> np.ndarray | float:
+    """The inverse of :func:`horizontal_fov`: the focal (pixels) giving ``fov_deg`` to ``width``.
+
+    >>> round(float(focal_from_fov(200, 90.0)), 6)
+    100.0
+    """
+    a = np.asarray(fov_deg, dtype=np.float64)
+    if np.any(a <= 0) or np.any(a >= 180):
+        raise ValueError(f"a field of view must lie in (0, 180) degrees, got {fov_deg}")
+    return np.asarray(width, dtype=np.float64) / (2.0 * np.tan(np.radians(a) / 2.0))
+
+
 #: task name -> label function
 LABELS = {
     "distance": distance,
