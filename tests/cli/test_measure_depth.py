@@ -109,11 +109,11 @@ def test_depth_writes_the_outputs(loaded, photos, tmp_path):
     assert res.exit_code == 0, res.output
     assert "from the EXIF 35 mm-equivalent focal" in res.stdout
     assert (
-        "wrote depth.npy, depth.png, depth_preview.png, distance.npy, intrinsics.json" in res.stdout
+        "wrote confidence.npy, depth.npy, depth.png, depth_preview.png, distance.npy" in res.stdout
     )
     assert sorted(p.name for p in out.iterdir()) == [
-        "depth.npy", "depth.png", "depth_preview.png", "distance.npy", "intrinsics.json",
-        "points.ply", "scene.glb"]  # fmt: skip
+        "confidence.npy", "depth.npy", "depth.png", "depth_preview.png", "distance.npy",
+        "intrinsics.json", "points.ply", "scene.glb"]  # fmt: skip
     depth = np.load(out / "depth.npy")
     assert depth.shape == (H, W) and depth.dtype == np.float32 and np.isfinite(depth).all()
     assert len(PlyData.read(str(out / "points.ply"))["vertex"].data) == W * H

@@ -153,3 +153,15 @@ def test_ply_roundtrip(tmp_path):
     assert got.shape == (19, 3) and got_cols.shape == (19, 3)
     np.testing.assert_allclose(got, pts.reshape(-1, 3)[1:])
     assert path.read_bytes().startswith(b"ply\nformat binary_little_endian 1.0\n")
+
+
+def test_depth_map_samplings(tiny_depthlm):
+    grid = tiny_depthlm.depth_map(image(), focal=80.0, queries=20, sampling="grid")
+    adaptive = tiny_depthlm.depth_map(image(), focal=80.0, queries=20)
+    assert grid["sampling"] == "grid" and adaptive["sampling"] == "adaptive"  # the default
+    for out in (grid, adaptive):
+        assert out["depth"].shape == (72, 96) and np.isfinite(out["depth"]).all()
+        margin = tiny_depthlm._margin(camera_for(Image.new("RGB", (96, 72)), None, 80.0))
+        assert out["grid"].min() >= margin and out["grid"][:, 0].max() <= 95 - margin
+    with pytest.raises(ValueError, match="sampling"):
+        tiny_depthlm.depth_map(image(), focal=80.0, sampling="random")

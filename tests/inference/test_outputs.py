@@ -152,3 +152,14 @@ def test_read_ply_reads_ascii_files_of_other_tools(tmp_path):
     got, colours = read_ply(path)
     np.testing.assert_array_equal(got, [[1, 2, 3], [4, 5, 6]])
     assert colours is None
+
+
+def test_confidence_map_is_written_when_present(tmp_path):
+    result, image = synthetic_result()
+    result["confidence"] = np.full((CAMERA.height, CAMERA.width), 0.25)
+    paths = write_depth_outputs(result, image, tmp_path / "c")
+    saved = np.load(paths["confidence"])
+    assert saved.dtype == np.float32 and saved.shape == (60, 80) and np.allclose(saved, 0.25)
+    result["confidence"] = np.zeros((3, 3))
+    with pytest.raises(ValueError, match="confidence"):
+        write_depth_outputs(result, image, tmp_path / "bad")

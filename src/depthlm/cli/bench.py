@@ -55,3 +55,51 @@ def accuracy_bench(
 
         r = bench_accuracy(model, images, seed)
         typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("infer")
+def infer_bench(
+    model: Annotated[str, typer.Option(help="embedded | model folder (Transformers)")] = "embedded",
+    images: Annotated[int, typer.Option(help="Unseen synthetic views (seed 777).")] = 40,
+    points: Annotated[int, typer.Option(help="Marked points per view.")] = 8,
+    batch_size: Annotated[int, typer.Option(help="The engine's batch size.")] = 64,
+    budget: Annotated[
+        float, typer.Option(help="Wall-time cap (s) of the reference run; beyond it, extrapolated.")
+    ] = 90.0,
+    as_json: Json = False,
+) -> None:
+    """Points/s of the reference loop's way of asking vs depthlm's engine, and the speedup."""
+    with user_errors():
+        from depthlm.bench.infer import bench_infer, report
+
+        r = bench_infer(model, images, points, batch_size=batch_size, reference_budget_s=budget)
+        typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("dense")
+def dense_bench(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="oracle (exact depth at the asked pixels), noisy:S (exact times exp(N(0, S))) "
+            "or a model (embedded, a folder); repeatable. Default: oracle and embedded."
+        ),
+    ] = None,
+    images: Annotated[int, typer.Option(help="Unseen synthetic views with dense depth.")] = 4,
+    queries: Annotated[
+        str, typer.Option(help="Query budgets, comma-separated.")
+    ] = "64,128,256,640",
+    as_json: Json = False,
+) -> None:
+    """AbsRel of dense maps vs exact depth per query budget: grid vs adaptive sampling."""
+    with user_errors():
+        from depthlm.bench.dense import bench_dense, report
+
+        try:
+            budgets = tuple(int(q) for q in queries.split(","))
+        except ValueError:
+            raise ValueError(
+                f"--queries must be integers separated by commas: {queries!r}"
+            ) from None
+        r = bench_dense(tuple(model or ("oracle", "embedded")), images, budgets)
+        typer.echo(json.dumps(r)) if as_json else report(r)

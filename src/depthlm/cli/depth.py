@@ -44,8 +44,15 @@ def depth_command(
     focal: Annotated[float | None, typer.Option(help=FOCAL_HELP)] = None,
     intrinsics: Annotated[str | None, typer.Option(help=INTRINSICS_HELP)] = None,
     queries: Annotated[
-        int, typer.Option(help="Questions per image (a grid; the map is interpolated).")
+        int, typer.Option(help="Questions per image (the map is interpolated between them).")
     ] = 256,
+    sampling: Annotated[
+        str,
+        typer.Option(
+            help="adaptive: a grid plus questions where image edges fence regions off, "
+            "filled edge-aware; grid: a regular grid, upsampled bilinearly."
+        ),
+    ] = "adaptive",
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -53,12 +60,14 @@ def depth_command(
     with user_errors():
         from tqdm.auto import tqdm
 
-        from depthlm.inference.depthlm import DepthLM
+        from depthlm.inference.depthlm import SAMPLINGS, DepthLM
         from depthlm.inference.outputs import write_depth_outputs
 
         intr = check_camera_options(focal, intrinsics)
         if queries < 1:
             raise ValueError(f"--queries must be >= 1, got {queries}")
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"--sampling must be one of {', '.join(SAMPLINGS)}, got {sampling}")
         files, folder = input_images(image)
         if out.exists() and not out.is_dir():
             raise ValueError(f"--out {out} exists and is not a folder")
@@ -69,7 +78,8 @@ def depth_command(
         done: list[tuple[str, float, str, Path]] = []
         written: list[Path] = []
         with default_focal_note(sources):
-            maps = vlm.iter_depth_maps(files, intrinsics=intr, focal=focal, queries=queries)
+            maps = vlm.iter_depth_maps(files, intrinsics=intr, focal=focal, queries=queries,
+                                       sampling=sampling)  # fmt: skip
             bar = tqdm(maps, total=len(files), desc="depth", unit="img", disable=quiet)
             for result, rgb in bar:
                 target = dirs[str(result["image"])]

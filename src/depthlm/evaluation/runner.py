@@ -10,6 +10,7 @@ another point as the reference code does.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,11 +135,59 @@ def _answer_stream(
 
 
 def score(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Metrics of answered rows, with skips counted separately."""
+    """Metrics of answered rows, with skips counted separately, and how well the answers'
+    confidence ranks their errors (:func:`confidence_spearman`)."""
     answered = [r for r in rows if "skipped" not in r]
     metrics = depth_metrics([r["pred"] for r in answered], [r["gt"] for r in answered])
     metrics["skipped"] = len(rows) - len(answered)
+    metrics["confidence_spearman"] = confidence_spearman(answered)
     return metrics
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties sharing their mean rank (as Spearman's coefficient needs)."""
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(1, len(x) + 1)
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return (sums / counts)[inverse]
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Spearman's rank correlation of paired samples (Pearson's on tie-averaged ranks);
+    ``None`` for fewer than 3 pairs or when either side is constant (no ranking to compare).
+    NumPy only: SciPy is not a dependency."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"need two 1-D samples of one length, got {x.shape} and {y.shape}")
+    if len(x) < 3:
+        return None
+    rx, ry = _ranks(x) - (len(x) + 1) / 2, _ranks(y) - (len(y) + 1) / 2
+    den = float(np.sqrt((rx * rx).sum() * (ry * ry).sum()))
+    return None if den == 0 else float((rx * ry).sum() / den)
+
+
+def confidence_spearman(rows: Sequence[dict[str, Any]]) -> float | None:
+    """Spearman correlation between the answers' ``confidence`` and their error
+    ``|log(pred / gt)|``, over answered rows that have both (``None`` under 3 such rows).
+
+    Negative means confidence ranks errors well: the confident answers are the accurate ones,
+    so a caller can keep the confident half of a depth map or ask again where it is low. The
+    log ratio makes 2× too far and 2× too near equally wrong, as δ1 does."""
+    pairs = [
+        (float(r["confidence"]), abs(math.log(float(r["pred"]) / float(r["gt"]))))
+        for r in rows
+        if r.get("confidence") is not None
+        and isinstance(r.get("pred"), int | float)
+        and math.isfinite(r["pred"])
+        and r["pred"] > 0
+        and math.isfinite(float(r["confidence"]))
+    ]
+    if len(pairs) < 3:
+        return None
+    conf, err = zip(*pairs, strict=True)
+    return spearman(conf, err)
 
 
 def evaluate(

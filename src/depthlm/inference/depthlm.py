@@ -29,7 +29,8 @@ from PIL import Image
 from depthlm.data.transforms import load_rgb
 from depthlm.geometry.camera import Camera
 from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
-from depthlm.inference.base import Generator
+from depthlm.inference.base import Generator, generate_detailed
+from depthlm.inference.densify import adaptive_queries, densify, regular_grid
 from depthlm.inference.focal import attach_exif, read_exif, resolve_camera
 from depthlm.models.contract import resolve_spec
 from depthlm.prompting.query import QuerySpec, prepare_view
@@ -39,6 +40,11 @@ from depthlm.tasks.base import Task, TaskInput
 ImageLike = str | Path | Image.Image | np.ndarray
 #: Image files a folder input is made of (lower-case suffixes; other files are ignored).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+#: How ``depth_map`` chooses its queries: ``"adaptive"`` (denser near image edges, filled
+#: edge-aware, :mod:`depthlm.inference.densify`) or ``"grid"`` (a regular grid, upsampled
+#: bilinearly). ``depthlm bench dense`` measures both; see ``docs/speed.md``.
+SAMPLINGS = ("adaptive", "grid")
+DEFAULT_SAMPLING = "adaptive"
 
 
 def as_image(image: ImageLike) -> Image.Image:
@@ -126,6 +132,7 @@ class _Job:
     points: np.ndarray
     metres: np.ndarray
     text: list[str | None]
+    confidence: np.ndarray
     skipped: list[int] = field(default_factory=list)
     waiting: int = 0
 
@@ -133,6 +140,7 @@ class _Job:
         return {
             "metres": self.metres,
             "text": self.text,
+            "confidence": self.confidence,
             "points": self.points,
             "skipped": self.skipped,
             "intrinsics": self.camera.to_list(),
@@ -216,6 +224,8 @@ class DepthLM:
         """Ask ``task`` about each ``[x, y]`` pixel (one question per point).
 
         Returns ``{"metres": (N,) float array (NaN where unanswered), "text": raw answers,
+        "confidence": (N,) in [0, 1] from the answer tokens' probabilities (NaN where not
+        asked or the backend cannot tell; see :func:`depthlm.inference.hf.answer_confidence`),
         "points": the pixels, "skipped": indices too close to the border to mark,
         "intrinsics": [fx, fy, cx, cy, w, h] of the input image, "focal": fx used,
         "focal_source": "intrinsics" | "focal" | "exif" | "default", "image": its path, or its
@@ -228,7 +238,7 @@ class DepthLM:
         """
         items, batched = image_inputs(image)
         per_image = split_points(points, len(items))
-        jobs = self._answer(items, lambda i, _cam: per_image[i], intrinsics, focal, task, params)
+        jobs = self._answer(items, lambda i, *_: per_image[i], intrinsics, focal, task, params)
         results = [job.result() for job in jobs]
         return results if batched else results[0]
 
@@ -239,17 +249,26 @@ class DepthLM:
         intrinsics: Sequence[float] | None = None,
         focal: float | None = None,
         queries: int = 256,
+        sampling: str = DEFAULT_SAMPLING,
     ) -> dict[str, Any] | list[dict[str, Any]]:
-        """Metric depth of the whole image from a regular grid of ``queries`` questions.
+        """Metric depth of the whole image from about ``queries`` questions.
+
+        ``sampling="adaptive"`` asks a regular grid plus pixels in regions that image edges
+        fence off from it, and fills the map edge-aware, a plane per surface
+        (:mod:`depthlm.inference.densify`); ``"grid"`` asks a regular grid and upsamples it
+        bilinearly (the former behaviour, blurring every boundary over a grid cell).
 
         Returns ``{"depth": H×W Euclidean metres, "points": H×W×3 camera-frame metres,
-        "grid": the queried pixels, "grid_metres": their answers, "intrinsics": [...],
-        "focal", "focal_source", "image"}`` (as :meth:`measure`). Unanswered grid cells are
+        "confidence": H×W in [0, 1] (the answers' confidence, filled in like the depth; NaN
+        when the backend cannot tell), "grid": the queried pixels, "grid_metres": their
+        answers, "grid_confidence", "sampling", "intrinsics": [...], "focal",
+        "focal_source", "image"}`` (as :meth:`measure`). Unanswered queries are
         filled from their neighbours. A list of images or a folder gives a list of results;
         for many or large images prefer :meth:`iter_depth_maps`, which holds one at a time.
         """
         items, batched = image_inputs(image)
-        results = [r for r, _ in self._depth_maps(items, intrinsics, focal, queries)]
+        maps = self._depth_maps(items, intrinsics, focal, queries, sampling)
+        results = [r for r, _ in maps]
         return results if batched else results[0]
 
     def iter_depth_maps(
@@ -259,10 +278,12 @@ class DepthLM:
         intrinsics: Sequence[float] | None = None,
         focal: float | None = None,
         queries: int = 256,
+        sampling: str = DEFAULT_SAMPLING,
     ) -> Iterator[tuple[dict[str, Any], Image.Image]]:
         """:meth:`depth_map` of each image as soon as it is done, with the RGB image it was
         computed on (to colour point clouds), so a folder is never held in memory at once."""
-        return self._depth_maps(image_inputs(images)[0], intrinsics, focal, queries)
+        items = image_inputs(images)[0]
+        return self._depth_maps(items, intrinsics, focal, queries, sampling)
 
     def _depth_maps(
         self,
@@ -270,24 +291,34 @@ class DepthLM:
         intrinsics: Sequence[float] | None,
         focal: float | None,
         queries: int,
+        sampling: str,
     ) -> Iterator[tuple[dict[str, Any], Image.Image]]:
         if queries < 1:
             raise ValueError(f"queries must be >= 1, got {queries}")
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
 
-        def grid(_i: int, camera: Camera) -> np.ndarray:
-            return query_grid(camera, queries, margin=self._margin(camera))[0]
+        def where(_i: int, camera: Camera, image: Image.Image) -> np.ndarray:
+            return query_pixels(np.asarray(image), queries, sampling, self._margin(camera))[0]
 
-        for job in self._answer(items, grid, intrinsics, focal, "distance", {}):
+        for job in self._answer(items, where, intrinsics, focal, "distance", {}):
             camera = job.camera
-            _, shape = query_grid(camera, queries, margin=self._margin(camera))
-            depth = upsample(fill_nan(job.metres.reshape(shape)), camera.size)
+            rgb = np.asarray(job.image)
+            shape = (
+                query_grid(camera, queries, self._margin(camera))[1] if sampling == "grid" else None
+            )
+            depth = fill_map(rgb, job.points, job.metres, shape)
+            confidence = fill_map(rgb, job.points, job.confidence, shape, depth=False)
             ys, xs = np.mgrid[0 : camera.height, 0 : camera.width]
             pixels = np.stack([xs, ys], axis=-1).astype(np.float64)
             result = {
                 "depth": depth,
                 "points": camera.unproject(pixels, depth, "euclidean"),
+                "confidence": confidence,
                 "grid": job.points,
                 "grid_metres": job.metres,
+                "grid_confidence": job.confidence,
+                "sampling": sampling,
                 "intrinsics": camera.to_list(),
                 "focal": camera.fx,
                 "focal_source": job.source,
@@ -298,13 +329,13 @@ class DepthLM:
     def _answer(
         self,
         items: Iterable[tuple[str | int, ImageLike]],
-        points_for: Callable[[int, Camera], np.ndarray],
+        points_for: Callable[[int, Camera, Image.Image], np.ndarray],
         intrinsics: Sequence[float] | None,
         focal: float | None,
         task: str,
         params: dict[str, float],
     ) -> Iterator[_Job]:
-        """Answer ``points_for(i, camera)`` of every image, yielding each image's job, in
+        """Answer ``points_for(i, camera, image)`` of every image, yielding each image's job, in
         order, once all its questions are answered.
 
         Questions are pooled across images into calls of at most :attr:`questions_per_call`,
@@ -319,11 +350,12 @@ class DepthLM:
         def flush() -> None:
             if not pending:
                 return
-            texts = self.generator.generate([q.chat() for _, _, q in pending])
-            for (job, i, _), t in zip(pending, texts, strict=True):
-                value = runner.parse(t)
+            answers = generate_detailed(self.generator, [q.chat() for _, _, q in pending])
+            for (job, i, _), a in zip(pending, answers, strict=True):
+                value = runner.parse(a.text)
                 job.metres[i] = np.nan if value is None else value
-                job.text[i] = t
+                job.text[i] = a.text
+                job.confidence[i] = np.nan if a.confidence is None else a.confidence
                 job.waiting -= 1
             pending.clear()
 
@@ -331,11 +363,11 @@ class DepthLM:
             pil = as_image(source)
             exif_source = source if isinstance(source, str | Path | Image.Image) else None
             camera, focal_source = resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
-            pts = np.asarray(points_for(index, camera), dtype=np.int64).reshape(-1, 2)
+            pts = np.asarray(points_for(index, camera, pil), dtype=np.int64).reshape(-1, 2)
             _check_inside(camera, pts, key)
             view = prepare_view(pil, camera, spec)
             job = _Job(key, pil, camera, focal_source, pts, np.full(len(pts), np.nan),
-                       [None] * len(pts))  # fmt: skip
+                       [None] * len(pts), np.full(len(pts), np.nan))  # fmt: skip
             jobs.append(job)
             for i, p in enumerate(pts.tolist()):
                 q = runner.ask([view], [p], params, spec.prompt, spec.marker)
@@ -352,24 +384,62 @@ class DepthLM:
         yield from jobs
 
     def _margin(self, camera: Camera) -> int:
-        """Marker margin in input pixels (the marker is drawn after focal normalisation)."""
-        from depthlm.prompting.markers import get_marker
+        return marker_margin(self.spec, camera)
 
-        scale = 1.0 if self.spec.focal is None else self.spec.focal / camera.fx
-        return math.ceil((get_marker(self.spec.marker).margin + 1) / max(scale, 1e-6))
+
+def marker_margin(spec: QuerySpec, camera: Camera) -> int:
+    """Marker margin in input pixels (the marker is drawn after focal normalisation), so
+    every pixel chosen for a depth map can be marked."""
+    from depthlm.prompting.markers import get_marker
+
+    scale = 1.0 if spec.focal is None else spec.focal / camera.fx
+    return math.ceil((get_marker(spec.marker).margin + 1) / max(scale, 1e-6))
+
+
+def query_pixels(
+    rgb: np.ndarray, n: int, sampling: str, margin: int
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """About ``n`` ``[x, y]`` pixels to ask about in ``rgb`` (H×W×3), ``margin`` px inside,
+    and the grid's ``(rows, cols)`` for ``sampling="grid"`` (``None`` for adaptive)."""
+    if sampling == "grid":
+        return regular_grid(rgb.shape[1], rgb.shape[0], n, margin)
+    return adaptive_queries(rgb, n, margin), None
+
+
+#: The space answers are filled in: inverse depth, in which a plane's depth is affine in the
+#: pixel coordinates (a slanted floor or wall is most of a scene): on the synthetic benchmark
+#: it beat log-depth at every query budget, and it recovers a plane log-depth bends.
+DENSIFY_SPACE = "inverse"
+
+
+def fill_map(
+    rgb: np.ndarray,
+    pixels: np.ndarray,
+    values: np.ndarray,
+    grid_shape: tuple[int, int] | None,
+    *,
+    depth: bool = True,
+) -> np.ndarray:
+    """An H×W map from answers at ``pixels``: a grid (``grid_shape`` given) is upsampled
+    bilinearly, other pixels are filled edge-aware (:func:`~depthlm.inference.densify.
+    densify`). ``depth=False`` fills a bounded score (confidence) by local averages, which
+    never leave the answers' range. No finite answer at all gives NaN for a score and, for
+    depth, a flat 1 m (as a grid's unanswered cells: a flat guess beats a hole)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).any():
+        return np.full(rgb.shape[:2], 1.0 if depth else np.nan)
+    if grid_shape is not None:
+        at = np.asarray(pixels).reshape(*grid_shape, 2)
+        size = (rgb.shape[1], rgb.shape[0])
+        return upsample(fill_nan(values.reshape(grid_shape)), size, at[0, :, 0], at[:, 0, 1])
+    if depth:
+        return densify(rgb, pixels, values, space=DENSIFY_SPACE)
+    return densify(rgb, pixels, values, space="linear", order=0)
 
 
 def query_grid(camera: Camera, n: int, margin: int = 6) -> tuple[np.ndarray, tuple[int, int]]:
     """About ``n`` pixels on a regular grid with the image's aspect, ``margin`` px inside."""
-    w, h = camera.width - 2 * margin, camera.height - 2 * margin
-    if w <= 1 or h <= 1:
-        raise ValueError(f"image too small for a {margin}-px marker margin: {camera.size}")
-    gw = max(2, round(math.sqrt(n * w / h)))
-    gh = max(2, round(n / gw))
-    xs = np.linspace(margin, camera.width - 1 - margin, gw).round().astype(int)
-    ys = np.linspace(margin, camera.height - 1 - margin, gh).round().astype(int)
-    gx, gy = np.meshgrid(xs, ys)
-    return np.stack([gx.ravel(), gy.ravel()], axis=1), (gh, gw)
+    return regular_grid(camera.width, camera.height, n, margin)
 
 
 def fill_nan(grid: np.ndarray) -> np.ndarray:
@@ -380,7 +450,21 @@ def fill_nan(grid: np.ndarray) -> np.ndarray:
     return out
 
 
-def upsample(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear upsampling of a coarse depth grid to ``size = (w, h)``."""
-    img = Image.fromarray(grid.astype(np.float32), mode="F")
-    return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
+def upsample(
+    grid: np.ndarray,
+    size: tuple[int, int],
+    xs: np.ndarray | None = None,
+    ys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Bilinear upsampling of a coarse depth grid to ``size = (w, h)``.
+
+    ``xs`` / ``ys`` are the pixel columns / rows the grid's cells were asked at: the map then
+    passes through each answer at its own pixel and holds the outermost answers out to the
+    border. Without them the grid is stretched over the whole image, which misplaces every
+    answer when the grid stops short of the border (the marker margin)."""
+    if xs is None or ys is None:
+        img = Image.fromarray(grid.astype(np.float32), mode="F")
+        return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
+    w, h = size
+    rows = np.stack([np.interp(np.arange(w), xs, row) for row in grid])  # (gh, w)
+    return np.stack([np.interp(np.arange(h), ys, col) for col in rows.T], axis=1)

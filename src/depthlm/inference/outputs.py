@@ -6,6 +6,8 @@
                         --predictions``); NaN where there is no depth
 ``distance.npy``        float32 metres, H×W: Euclidean distance to the camera centre, the
                         quantity DepthLM answers (before the z conversion)
+``confidence.npy``      float32 in [0, 1], H×W: the answers' confidence (from their tokens'
+                        probabilities), filled in like the depth; only when the result has one
 ``depth.png``           the z-depth as 16-bit PNG in millimetres (clipped to 65535, 0 = invalid)
 ``depth_preview.png``   the image beside the colourised depth, with a colour bar in metres
 ``points.ply``          binary little-endian PLY, float32 x, y, z and uint8 red, green, blue;
@@ -122,7 +124,8 @@ def write_depth_outputs(
     "points", "scene", "intrinsics"}`` → path.
 
     ``result`` needs ``"depth"`` (H×W metres) and ``"intrinsics"`` (``[fx, fy, cx, cy, w,
-    h]``); ``"focal_source"``, ``"grid"`` and ``"image"`` are used when present.
+    h]``); ``"focal_source"``, ``"grid"`` and ``"image"`` are used when present, and
+    ``"confidence"`` (H×W) adds ``"confidence"`` → ``confidence.npy``.
     """
     import trimesh
 
@@ -157,6 +160,14 @@ def write_depth_outputs(
     np.save(buf, np.asarray(result["depth"], dtype=np.float32))
     atomic_write_bytes(paths["distance"], buf.getvalue())
     atomic_write_bytes(paths["depth_png"], depth_png_bytes(z))
+    if result.get("confidence") is not None:
+        confidence = np.asarray(result["confidence"], dtype=np.float32)
+        if confidence.shape != z.shape:
+            raise ValueError(f"confidence map is {confidence.shape} but the depth is {z.shape}")
+        paths["confidence"] = out / "confidence.npy"
+        buf = io.BytesIO()
+        np.save(buf, confidence)
+        atomic_write_bytes(paths["confidence"], buf.getvalue())
 
     valid = np.isfinite(z)
     pixels = pixel_grid(camera.width, camera.height)[valid]
