@@ -26,6 +26,13 @@ def test_verdict_needs_a_gap_beyond_noise():
     assert verdict(SFT_GRPO, _arm(0.80), _arm(0.30))["verdict"] == "does not match"
 
 
+def test_no_finding_while_both_arms_sit_at_the_median_answer():
+    """Arms still in the answer-distribution plateau say nothing about the paper."""
+    out = verdict(FOCAL, _arm(0.20), _arm(0.35), median=0.30)["verdict"]
+    assert out.startswith("no finding yet")
+    assert verdict(FOCAL, _arm(0.60), _arm(0.30), median=0.30)["verdict"] == "matches"
+
+
 @pytest.mark.slow
 def test_reproduce_runs_and_resumes(tmp_path):
     out = tmp_path / "rep"
@@ -39,11 +46,15 @@ def test_reproduce_runs_and_resumes(tmp_path):
     assert set(results["baselines"]) == {"constant", "median"}
     table = (out / "reproduce.md").read_text()
     assert "### SFT vs GRPO at equal samples" in table and "Paper: similar accuracy" in table
-    seconds = (out / "arms" / "grpo" / "seconds.txt").read_text()
+    seconds = (out / "arms" / "grpo" / "done.json").read_text()
     again = CliRunner().invoke(app, args)  # trained arms are kept, not retrained
     assert again.exit_code == 0, again.output
-    assert (out / "arms" / "grpo" / "seconds.txt").read_text() == seconds
+    assert (out / "arms" / "grpo" / "done.json").read_text() == seconds
     assert json.loads((out / "reproduce.json").read_text())["arms"] == results["arms"]
+    longer = CliRunner().invoke(app, [*args[:4], "3", *args[5:]])  # a new length retrains
+    assert longer.exit_code == 0, longer.output
+    assert json.loads((out / "arms" / "grpo" / "done.json").read_text())["steps"] == 1
+    assert json.loads((out / "arms" / "base" / "done.json").read_text())["steps"] == 3
 
 
 def test_unknown_finding_is_a_clear_error(tmp_path):

@@ -158,20 +158,31 @@ def _config(arm: Arm, model: Path, data: Path, output: Path, steps: int) -> Any:
 
 
 def _train(arm: Arm, out: Path, paths: dict[str, Path], steps: int) -> tuple[Path, float]:
-    """Train ``arm`` (skipped when its model exists); returns (model dir, wall seconds)."""
+    """Train ``arm``; returns (model dir, wall seconds). A finished arm of the same length is
+    kept (so a killed run resumes); one of another length is trained again and its cached
+    answers dropped, or a new budget would be scored with the old models."""
+    import shutil
+
     from depthlm.training.grpo import train_grpo
     from depthlm.training.sft import train_sft
 
     run = out / "arms" / arm.name
-    timing = run / "seconds.txt"
-    if (run / "depthlm.json").is_file() and timing.is_file():
-        return run, float(timing.read_text())
+    done = run / "done.json"
+    length = arm_steps(arm, steps)
+    if done.is_file():
+        record = json.loads(done.read_text())
+        if record.get("steps") == length and (run / "depthlm.json").is_file():
+            return run, float(record["seconds"])
+    if done.is_file() or (run / "depthlm.json").is_file():
+        shutil.rmtree(run)
+        for stale in (out / "eval_results").glob(f"{arm.name}.*"):
+            stale.unlink()
     start = _init(out) if arm.start == "init" else out / "arms" / arm.start
-    cfg = _config(arm, start, paths[arm.data], run, arm_steps(arm, steps))
+    cfg = _config(arm, start, paths[arm.data], run, length)
     t0 = time.perf_counter()
     (train_grpo if arm.method == "grpo" else train_sft)(cfg, resume=True)
     seconds = round(time.perf_counter() - t0, 1)
-    atomic_write_text(timing, f"{seconds}\n")
+    atomic_write_json(done, {"steps": length, "seconds": seconds})
     return run, seconds
 
 
@@ -199,15 +210,35 @@ def _score(model: Path | str, arm: Arm | None, out: Path, eval_data: Path) -> tu
     return float(res["average"]["delta1"]), int(res["average"]["n"])
 
 
-def calibrate(out: Path, paths: dict[str, Path]) -> float:
-    """SFT samples per second of the base arm on this machine (a short throw-away run)."""
+class _StepClock:
+    """Times optimizer steps after the first few, so loading the model and warming the view
+    cache do not count as training time (they made a first budget run 2x too cautious)."""
+
+    def __init__(self, skip: int = 4) -> None:
+        self.skip, self.start, self.steps, self.seconds = skip, 0.0, 0, 0.0
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step == self.skip:
+            self.start = time.perf_counter()
+        elif state.global_step > self.skip:
+            self.steps = state.global_step - self.skip
+            self.seconds = time.perf_counter() - self.start
+
+    def __getattr__(self, name: str) -> Any:  # every other TrainerCallback event: no-op
+        if name.startswith("on_"):
+            return lambda *a, **k: None
+        raise AttributeError(name)
+
+
+def calibrate(out: Path, paths: dict[str, Path], steps: int = 24) -> float:
+    """Steady-state SFT samples per second of the base arm on this machine (a throw-away
+    run of ``steps`` steps, the first few not timed)."""
     from depthlm.training.sft import train_sft
 
-    probe = out / "calibration"
-    cfg = _config(ARMS["base"], _init(out), paths["full"], probe, 12)
-    t0 = time.perf_counter()
-    train_sft(cfg)
-    return 12 * cfg.batch_size / (time.perf_counter() - t0)
+    clock = _StepClock()
+    cfg = _config(ARMS["base"], _init(out), paths["full"], out / "calibration", steps)
+    train_sft(cfg, callbacks=[clock])
+    return clock.steps * cfg.batch_size / max(clock.seconds, 1e-9)
 
 
 def reproduce(
@@ -249,26 +280,33 @@ def reproduce(
         delta1, n = _score(model, arm, out, paths["eval"])
         results["arms"][name] = {"delta1": delta1, "n": n, "samples": samples,
                                  "seconds": seconds}  # fmt: skip
-    if "baselines" in findings:
-        results["baselines"] = {
-            b: _score(b, None, out, paths["eval"])[0] for b in ("constant", "median")
-        }
+    # Baselines always: the verdicts need the median answer's δ1.
+    results["baselines"] = {
+        b: _score(b, None, out, paths["eval"])[0] for b in ("constant", "median")
+    }
     for f in chosen:
         arms = [results["arms"][n] for n in f.arms]
-        results["findings"][f.key] = {"arms": list(f.arms), **verdict(f, *arms)}
+        median = results["baselines"]["median"]
+        results["findings"][f.key] = {"arms": list(f.arms), **verdict(f, *arms, median=median)}
     atomic_write_json(out / "reproduce.json", results)
     atomic_write_text(out / "reproduce.md", markdown(results))
     return results
 
 
-def verdict(finding: Finding, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def verdict(
+    finding: Finding, a: dict[str, Any], b: dict[str, Any], median: float | None = None
+) -> dict[str, Any]:
     """Whether arms ``a`` and ``b`` agree with the paper, allowing for chance: a gap counts only
     beyond twice the standard error of a difference of two δ1 proportions (and
-    :data:`SIMILAR`), so a 200-question evaluation does not call noise a finding."""
+    :data:`SIMILAR`), so a 200-question evaluation does not call noise a finding. When neither
+    arm beats the eval set's ``median`` answer by that margin, neither has learned to read the
+    image yet and the pair says nothing about the finding."""
     diff = a["delta1"] - b["delta1"]
     var = sum(x["delta1"] * (1 - x["delta1"]) / max(x["n"], 1) for x in (a, b))
     noise = max(SIMILAR, 2 * var**0.5)
-    if finding.expect == "similar":
+    if median is not None and max(a["delta1"], b["delta1"]) <= median + noise:
+        text = "no finding yet (neither arm beats the median answer)"
+    elif finding.expect == "similar":
         text = "matches" if abs(diff) <= noise else "does not match"
     elif diff > noise:
         text = "matches"
