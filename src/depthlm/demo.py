@@ -44,7 +44,13 @@ def run_demo(
     image = Image.fromarray(view.rgb)
     intr = camera.to_list()[:4]
 
-    pix = sample_points(view.depth, view.prim, points, np.random.default_rng(scene))
+    # Ask only about points the model can be shown: a marker needs a margin from the border
+    # after focal normalisation (eval records such points as skips; a demo has no use for them).
+    m = model.marker_margin(camera)
+    candidates = sample_points(view.depth, view.prim, 8 * points, np.random.default_rng(scene))
+    inside = (candidates[:, 0] >= m) & (candidates[:, 0] < camera.width - m)
+    inside &= (candidates[:, 1] >= m) & (candidates[:, 1] < camera.height - m)
+    pix = candidates[inside][:points]
     measured = model.measure(image, pix, intrinsics=intr)
     rows = []
     for (x, y), pred, text in zip(pix.tolist(), measured["metres"], measured["text"], strict=True):

@@ -299,13 +299,15 @@ class DepthLM:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
 
         def where(_i: int, camera: Camera, image: Image.Image) -> np.ndarray:
-            return query_pixels(np.asarray(image), queries, sampling, self._margin(camera))[0]
+            return query_pixels(np.asarray(image), queries, sampling, self.marker_margin(camera))[0]
 
         for job in self._answer(items, where, intrinsics, focal, "distance", {}):
             camera = job.camera
             rgb = np.asarray(job.image)
             shape = (
-                query_grid(camera, queries, self._margin(camera))[1] if sampling == "grid" else None
+                query_grid(camera, queries, self.marker_margin(camera))[1]
+                if sampling == "grid"
+                else None
             )
             depth = fill_map(rgb, job.points, job.metres, shape)
             confidence = fill_map(rgb, job.points, job.confidence, shape, depth=False)
@@ -383,7 +385,8 @@ class DepthLM:
         flush()
         yield from jobs
 
-    def _margin(self, camera: Camera) -> int:
+    def marker_margin(self, camera: Camera) -> int:
+        """How far from the border (input pixels) a point must be for this model to mark it."""
         return marker_margin(self.spec, camera)
 
 
