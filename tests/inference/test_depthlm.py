@@ -161,7 +161,7 @@ def test_depth_map_samplings(tiny_depthlm):
     assert grid["sampling"] == "grid" and adaptive["sampling"] == "adaptive"  # the default
     for out in (grid, adaptive):
         assert out["depth"].shape == (72, 96) and np.isfinite(out["depth"]).all()
-        margin = tiny_depthlm._margin(camera_for(Image.new("RGB", (96, 72)), None, 80.0))
+        margin = tiny_depthlm.marker_margin(camera_for(Image.new("RGB", (96, 72)), None, 80.0))
         assert out["grid"].min() >= margin and out["grid"][:, 0].max() <= 95 - margin
     with pytest.raises(ValueError, match="sampling"):
         tiny_depthlm.depth_map(image(), focal=80.0, sampling="random")
