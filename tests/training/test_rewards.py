@@ -41,3 +41,13 @@ def test_units_follow_the_task():
 def test_unknown_reward():
     with pytest.raises(ValueError, match="unknown reward"):
         get_rewards(["accuracy"])
+
+
+def test_rewards_parse_by_task_when_the_dataset_names_it():
+    """fov answers are degrees and multi_point answers lists: parsed by their own task."""
+    from depthlm.training.rewards import delta1_reward, format_reward
+
+    texts = ["60", "1: 2.0, 2: 4.0"]
+    kw = {"label": [60.0, 3.0], "unit": ["deg", "m"], "task": ["fov", "multi_point"]}
+    assert format_reward(texts, **kw) == [1.0, 1.0]
+    assert delta1_reward(texts, **kw) == [1.0, 1.0]

@@ -34,7 +34,7 @@ class PromptRenderer:
         row = to_trl(built, system=self.builder.system)
         del row["completion"]
         task = self.builder.task_of(built)
-        return {**row, "label": built.label, "unit": task.unit}
+        return {**row, "label": built.label, "unit": task.unit, "task": task.name}
 
 
 def suppressed_tokens(processor: Any, model: Any) -> list[int]:

@@ -31,35 +31,52 @@ def completion_text(completion: Any) -> str:
     return "".join(parts)
 
 
-def _preds(completions: Sequence[Any], unit: Sequence[str]) -> list[float | None]:
-    return [
-        parse_answer(completion_text(c), unit=u) for c, u in zip(completions, unit, strict=True)
-    ]
+def _preds(
+    completions: Sequence[Any], unit: Sequence[str], task: Sequence[str] | None = None
+) -> list[float | None]:
+    """Parsed answers: by each prompt's task when the dataset names it (a field of view in
+    degrees, a list of distances), else by unit."""
+    texts = [completion_text(c) for c in completions]
+    if task is None:
+        return [parse_answer(t, unit=u) for t, u in zip(texts, unit, strict=True)]
+    from depthlm.tasks import get_task
+
+    return [get_task(k).parse(t) for t, k in zip(texts, task, strict=True)]
 
 
 def delta1_reward(
-    completions: Sequence[Any], label: Sequence[float], unit: Sequence[str], **_: Any
+    completions: Sequence[Any],
+    label: Sequence[float],
+    unit: Sequence[str],
+    task: Sequence[str] | None = None,
+    **_: Any,
 ) -> list[float]:
     """1 when max(pred/gt, gt/pred) < 1.25, else 0 (unparsable: 0)."""
     out = []
-    for p, g in zip(_preds(completions, unit), label, strict=True):
+    for p, g in zip(_preds(completions, unit, task), label, strict=True):
         out.append(1.0 if p is not None and max(p / g, g / p) < 1.25 else 0.0)
     return out
 
 
 def log_l1_reward(
-    completions: Sequence[Any], label: Sequence[float], unit: Sequence[str], **_: Any
+    completions: Sequence[Any],
+    label: Sequence[float],
+    unit: Sequence[str],
+    task: Sequence[str] | None = None,
+    **_: Any,
 ) -> list[float]:
     """−|log(pred/gt)|, floored at −3 (unparsable answers get the floor)."""
     out = []
-    for p, g in zip(_preds(completions, unit), label, strict=True):
+    for p, g in zip(_preds(completions, unit, task), label, strict=True):
         out.append(-LOG_ERROR_CAP if p is None else -min(abs(math.log(p / g)), LOG_ERROR_CAP))
     return out
 
 
-def format_reward(completions: Sequence[Any], unit: Sequence[str], **_: Any) -> list[float]:
+def format_reward(
+    completions: Sequence[Any], unit: Sequence[str], task: Sequence[str] | None = None, **_: Any
+) -> list[float]:
     """1 for an answer the parser reads, else 0."""
-    return [0.0 if p is None else 1.0 for p in _preds(completions, unit)]
+    return [0.0 if p is None else 1.0 for p in _preds(completions, unit, task)]
 
 
 REWARDS: dict[str, Callable[..., list[float]]] = {
