@@ -92,6 +92,19 @@ def test_measure_speed_with_a_given_focal(loaded, photos):
     assert "warning" not in res.stderr
 
 
+def test_measure_several_points_per_query(loaded, photos):
+    """--points-per-query K asks numbered markers in one question (the multi_point task)."""
+    res = runner.invoke(app, ["measure", str(photos / "street.png"), "-p", "30,30", "-p",
+                              "90,60", "--focal", "120", "--points-per-query", "2",
+                              "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [a["pixel"] for a in out["answers"]] == [[30, 30], [90, 60]]
+    bad = runner.invoke(app, ["measure", str(photos / "street.png"), "-p", "30,30",
+                              "--points-per-query", "0"])  # fmt: skip
+    assert bad.exit_code == 2 and "--points-per-query" in bad.output
+
+
 def test_measure_a_folder_gives_a_list(loaded, photos):
     res = runner.invoke(app, ["measure", str(photos), "-p", "64,48", "--intrinsics",
                               "110,110,64,48", "--json"])  # fmt: skip

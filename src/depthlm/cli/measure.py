@@ -150,6 +150,10 @@ def measure_command(
         float, typer.Option(help="time: the speed V (m/s) moving towards the point.")
     ] = 1.0,
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
+    points_per_query: Annotated[
+        int,
+        typer.Option(help="Numbered points per question (multi_point task; 1 = one each)."),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Ask how far away (or how fast/long to reach) marked pixels of an image are."""
@@ -171,9 +175,16 @@ def measure_command(
         vlm = DepthLM.from_pretrained(model)
         sources: list[str] = []
         with default_focal_note(sources):
-            out = vlm.measure(files if folder else files[0], points, intrinsics=intr,
-                              focal=focal, task=task, **params)  # fmt: skip
-            results = out if isinstance(out, list) else [out]
+            if points_per_query < 1:
+                raise ValueError(f"--points-per-query must be >= 1, got {points_per_query}")
+            if points_per_query > 1:  # one image at a time: numbered markers share an image
+                results = [vlm.measure(f, points, intrinsics=intr, focal=focal, task=task,
+                                       points_per_query=points_per_query, **params)
+                           for f in files]  # fmt: skip
+            else:
+                out = vlm.measure(files if folder else files[0], points, intrinsics=intr,
+                                  focal=focal, task=task, **params)  # fmt: skip
+                results = out if isinstance(out, list) else [out]
             sources += [r["focal_source"] for r in results]
         unit = get_task(task).unit
         rows = [_summary(r, task, unit) for r in results]

@@ -219,9 +219,12 @@ class DepthLM:
         intrinsics: Sequence[float] | None = None,
         focal: float | None = None,
         task: str = "distance",
+        points_per_query: int = 1,
         **params: float,
     ) -> dict[str, Any] | list[dict[str, Any]]:
-        """Ask ``task`` about each ``[x, y]`` pixel (one question per point).
+        """Ask ``task`` about each ``[x, y]`` pixel (one question per point, or up to
+        ``points_per_query`` numbered points per question with the ``multi_point`` task, for a
+        model trained on it: :func:`depthlm.inference.multipoint.measure_many`).
 
         Returns ``{"metres": (N,) float array (NaN where unanswered), "text": raw answers,
         "confidence": (N,) in [0, 1] from the answer tokens' probabilities (NaN where not
@@ -236,6 +239,13 @@ class DepthLM:
         ``intrinsics``/``focal`` apply to every image (without them each image's EXIF is read).
         The questions of several images go to the generator together.
         """
+        if points_per_query > 1:
+            if task != "distance" or params:
+                raise ValueError("points_per_query > 1 asks distances only (multi_point task)")
+            from depthlm.inference.multipoint import measure_many
+
+            return measure_many(self, image, points, k=points_per_query, intrinsics=intrinsics,
+                                focal=focal)  # fmt: skip
         items, batched = image_inputs(image)
         per_image = split_points(points, len(items))
         jobs = self._answer(items, lambda i, *_: per_image[i], intrinsics, focal, task, params)
