@@ -6,6 +6,7 @@ import typer
 
 from depthlm.cli import (
     bench,
+    curate,
     demo,
     depth,
     eval_cmd,
@@ -34,6 +35,7 @@ app.command("measure")(measure.measure_command)
 app.command("depth")(depth.depth_command)
 app.add_typer(train.app, name="train")
 app.add_typer(bench.app, name="bench")
+app.add_typer(curate.app, name="curate")
 
 
 if __name__ == "__main__":
