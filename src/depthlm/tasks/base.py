@@ -112,6 +112,11 @@ class Task:
     def label(self, records: Sequence[Record], probe: Probe) -> float:
         raise NotImplementedError
 
+    def built_label(self, built: TaskInput, records: Sequence[Record], probe: Probe) -> float:
+        """The label of a built question: :meth:`label`, unless the question's own view
+        changes the answer (the field of view of a cropped view)."""
+        return self.label(records, probe)
+
     def target_fields(self, records: Sequence[Record], probe: Probe) -> dict[str, Any]:
         """Extra values the answer template shows (e.g. the distance before dividing)."""
         return {}
@@ -173,7 +178,7 @@ class Task:
         built = self.ask(views, pixels, probe.kwargs, preset, marker)
         if built is None:
             return None
-        built.label = self.label(records, probe)
+        built.label = self.built_label(built, records, probe)
         if with_target:
             fields = {k: f"{v:g}" for k, v in probe.params}
             fields.update(self.target_fields(records, probe))

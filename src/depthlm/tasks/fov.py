@@ -85,25 +85,9 @@ class FieldOfView(Task):
             raise ValueError("the fov task marks no points")
         return super().ask([fov_view(v) for v in views], (), params, preset, marker)
 
-    def build(
-        self,
-        views: Sequence[View],
-        records: Sequence[Record],
-        probe: Probe,
-        preset: PromptPreset,
-        marker: str,
-        *,
-        with_target: bool = True,
-    ) -> TaskInput | None:
-        """The question with the label of the final view's camera (after any crop)."""
-        built = self.ask(views, (), probe.kwargs, preset, marker)
-        if built is None:
-            return None
-        built.label = camera_fov(built.cameras[0])
-        if with_target:
-            fields = {k: f"{v:g}" for k, v in probe.params}
-            built.target = preset.target(built.label, self.name, **fields)
-        return built
+    def built_label(self, built: TaskInput, records: Sequence[Record], probe: Probe) -> float:
+        """The field of view of the final view's camera (after any crop)."""
+        return camera_fov(built.cameras[0])
 
     def parse(self, text: str | None) -> float | None:
         """Degrees in (0, 180), bare or with ``°``/``deg``/``degrees``; else ``None``."""
