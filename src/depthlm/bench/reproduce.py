@@ -210,35 +210,25 @@ def _score(model: Path | str, arm: Arm | None, out: Path, eval_data: Path) -> tu
     return float(res["average"]["delta1"]), int(res["average"]["n"])
 
 
-class _StepClock:
-    """Times optimizer steps after the first few, so loading the model and warming the view
-    cache do not count as training time (they made a first budget run 2x too cautious)."""
+def calibrate(out: Path, paths: dict[str, Path], steps: int = 24, skip: int = 4) -> float:
+    """Steady-state SFT samples per second of the base arm on this machine: a throw-away run
+    of ``steps`` steps whose first ``skip`` are not timed, so loading the model and warming
+    the view cache do not count as training time (they made a first budget run 2x too
+    cautious)."""
+    from transformers import TrainerCallback
 
-    def __init__(self, skip: int = 4) -> None:
-        self.skip, self.start, self.steps, self.seconds = skip, 0.0, 0, 0.0
-
-    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if state.global_step == self.skip:
-            self.start = time.perf_counter()
-        elif state.global_step > self.skip:
-            self.steps = state.global_step - self.skip
-            self.seconds = time.perf_counter() - self.start
-
-    def __getattr__(self, name: str) -> Any:  # every other TrainerCallback event: no-op
-        if name.startswith("on_"):
-            return lambda *a, **k: None
-        raise AttributeError(name)
-
-
-def calibrate(out: Path, paths: dict[str, Path], steps: int = 24) -> float:
-    """Steady-state SFT samples per second of the base arm on this machine (a throw-away
-    run of ``steps`` steps, the first few not timed)."""
     from depthlm.training.sft import train_sft
 
-    clock = _StepClock()
+    ends: dict[int, float] = {}
+
+    class StepClock(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            ends[state.global_step] = time.perf_counter()
+
     cfg = _config(ARMS["base"], _init(out), paths["full"], out / "calibration", steps)
-    train_sft(cfg, callbacks=[clock])
-    return clock.steps * cfg.batch_size / max(clock.seconds, 1e-9)
+    train_sft(cfg, callbacks=[StepClock()])
+    timed = max(ends) - skip
+    return timed * cfg.batch_size / max(ends[max(ends)] - ends[skip], 1e-9)
 
 
 def reproduce(
