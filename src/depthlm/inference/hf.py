@@ -126,6 +126,14 @@ def _prompt_size(query: ChatQuery) -> float:
     return area / 784 + (len(query.text) + len(query.system or "")) / 4
 
 
+def _answer_length(ids: list[int], stops: set[int]) -> int:
+    """Generated tokens up to and including the first end-of-answer token."""
+    for i, token in enumerate(ids):
+        if token in stops:
+            return i + 1
+    return len(ids)
+
+
 def _default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -293,10 +301,11 @@ class HFGenerator:
         logprobs = recorder.finish(new_tokens).tolist()
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         prompt = inputs["attention_mask"].sum(dim=1).tolist()
-        lengths = [self._answer_length(row) for row in new_tokens.tolist()]
+        rows, stops = new_tokens.tolist(), self._stops()
+        lengths = [_answer_length(row, stops) for row in rows]
         confidence = [
-            self._confidence(row[:n], lp[:n])
-            for row, lp, n in zip(new_tokens.tolist(), logprobs, lengths, strict=True)
+            self._confidence(row[:n], lp[:n], stops)
+            for row, lp, n in zip(rows, logprobs, lengths, strict=True)
         ]
         self.timings["inputs_s"] += t1 - t0
         self.timings["generate_s"] += t2 - t1
@@ -307,17 +316,8 @@ class HFGenerator:
         eos = self.model.generation_config.eos_token_id
         return set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
 
-    def _answer_length(self, ids: list[int]) -> int:
-        """Generated tokens up to and including the first end-of-answer token."""
-        stops = self._stops()
-        for i, token in enumerate(ids):
-            if token in stops:
-                return i + 1
-        return len(ids)
-
-    def _confidence(self, ids: list[int], logprobs: list[float]) -> float | None:
+    def _confidence(self, ids: list[int], logprobs: list[float], stops: set[int]) -> float | None:
         """:func:`answer_confidence` of one answer (its tokens up to the end of turn)."""
-        stops = self._stops()
         keep = [i for i, t in enumerate(ids) if t not in stops]
         pieces = [self.tokenizer.decode([ids[i]], skip_special_tokens=True) for i in keep]
         return answer_confidence(pieces, [logprobs[i] for i in keep])
