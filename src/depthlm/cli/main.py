@@ -13,6 +13,7 @@ from depthlm.cli import (
     inspect_cmd,
     measure,
     reproduce,
+    serve,
     synth,
     tiny,
     train,
@@ -33,6 +34,7 @@ app.command("synth")(synth.synth_command)
 app.command("reproduce")(reproduce.reproduce_command)
 app.command("measure")(measure.measure_command)
 app.command("depth")(depth.depth_command)
+app.command("serve")(serve.serve_command)
 app.add_typer(train.app, name="train")
 app.add_typer(bench.app, name="bench")
 app.add_typer(curate.app, name="curate")
