@@ -1,9 +1,10 @@
 """Choose the labelled pixels of one depth map, as the DepthLM reference curation does.
 
-Uniform over valid pixels: a depth-balanced draw would need dataset-wide statistics, and the
-evaluation re-samples anyway. Border pixels are excluded because the visual marker drawn at the
-point needs room; optional edge exclusion drops "flying pixels" whose depth is a blend of the
-foreground and background across a discontinuity.
+Uniform over valid pixels by default, as the reference does; optionally depth-balanced within
+each image (equal shares of log-depth bins), so far pixels are not drowned by the many near
+ones. Border pixels are excluded because the visual marker drawn at the point needs room;
+optional edge exclusion drops "flying pixels" whose depth is a blend of the foreground and
+background across a discontinuity.
 """
 
 from __future__ import annotations
@@ -58,10 +59,31 @@ def valid_mask(
     return mask
 
 
-def sample_pixels(mask: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``n`` distinct ``[x, y]`` pixels drawn uniformly from ``mask``, in raster order."""
+def sample_pixels(
+    mask: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    weights_from: np.ndarray | None = None,
+    bins: int = 16,
+) -> np.ndarray:
+    """Up to ``n`` distinct ``[x, y]`` pixels from ``mask``, in raster order.
+
+    Uniform by default. With ``weights_from`` (the depth map) the draw is depth-balanced:
+    each of ``bins`` log-depth bins present in the image gets an equal share of the
+    probability, so the few far (or near) pixels of a scene are labelled as often as the many
+    at its typical depth.
+    """
     flat = np.flatnonzero(mask)
     if n < len(flat):
-        flat = np.sort(rng.choice(flat, size=n, replace=False))
+        p = None
+        if weights_from is not None and len(flat):
+            logd = np.log(np.asarray(weights_from, dtype=np.float64).ravel()[flat])
+            edges = np.linspace(logd.min(), logd.max() + 1e-9, bins + 1)
+            which = np.clip(np.digitize(logd, edges) - 1, 0, bins - 1)
+            counts = np.bincount(which, minlength=bins)
+            p = 1.0 / counts[which]
+            p /= p.sum()
+        flat = np.sort(rng.choice(flat, size=n, replace=False, p=p))
     ys, xs = np.unravel_index(flat, mask.shape)
     return np.stack([xs, ys], axis=1).astype(np.int64)
