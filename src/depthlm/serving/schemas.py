@@ -97,6 +97,7 @@ class DepthResponse(BaseModel):
     depth_png: str = Field(description="base64 16-bit PNG, z-depth in millimetres, 0 = none")
     depth_npy: str = Field(description="base64 .npy, float32 z-depth in metres")
     ply: str = Field(description="base64 binary PLY, coloured points, OpenCV frame")
+    glb: str = Field(description="base64 glTF binary of the same points (y up, looking down -z)")
     cloud: Cloud
     queries: int
     model: str

@@ -347,8 +347,11 @@ def depth_payload(
         files = {k: Path(p).read_bytes() for k, p in paths.items()}
         xyz, rgb = read_ply(paths["points"])
     colour, lo, hi = colourise(z)
-    step = max(1, math.ceil(len(xyz) / CLOUD_POINTS))
-    xyz, rgb = xyz[::step], (rgb if rgb is not None else np.zeros_like(xyz, np.uint8))[::step]
+    if len(xyz) > CLOUD_POINTS:  # a random subset: a stride would keep whole columns (stripes)
+        keep = np.sort(np.random.default_rng(0).choice(len(xyz), CLOUD_POINTS, replace=False))
+        xyz, rgb = xyz[keep], (rgb[keep] if rgb is not None else None)
+    if rgb is None:
+        rgb = np.zeros_like(xyz, np.uint8)
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     return {
         "width": int(w),
@@ -361,6 +364,7 @@ def depth_payload(
         "depth_png": b64(files["depth_png"]),
         "depth_npy": b64(files["depth"]),
         "ply": b64(files["points"]),
+        "glb": b64(files["scene"]),
         "cloud": {
             "xyz": np.round(xyz.astype(np.float64), 4).ravel().tolist(),
             "rgb": np.asarray(rgb, dtype=np.int64).ravel().tolist(),
