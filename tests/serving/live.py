@@ -39,7 +39,11 @@ def running(
     deadline = time.monotonic() + timeout
     while True:
         try:
-            ok = httpx.get(f"{base}/health", timeout=2).status_code == 200
+            health = httpx.get(f"{base}/health", timeout=2)
+            if health.json().get("status", "").startswith("error"):
+                server.should_exit = True
+                raise RuntimeError(f"server on {base}: {health.json()['status']}")
+            ok = health.status_code == 200
             if server.started and (ok or not ready):
                 break
         except httpx.HTTPError:

@@ -343,3 +343,21 @@ def test_shutdown_finishes_in_flight_requests() -> None:
             server.should_exit = True
             r = pending.result()
     assert r.status_code == 200 and r.json()["answers"][0]["metres"] == 2.5
+
+
+def test_serves_an_openai_compatible_backend(server: str, monkeypatch) -> None:
+    """Any backend of ``DepthLM.from_pretrained`` serves: here another depthlm server, reached
+    through the OpenAI protocol (as GPT-5 or a vLLM server would be)."""
+    config = ServeConfig(model="openai:depthlm-tiny", upstream_api_base=f"{server}/v1",
+                         upstream_api_key_env="DEPTHLM_UPSTREAM_KEY")  # fmt: skip
+    monkeypatch.setenv("DEPTHLM_UPSTREAM_KEY", "none")
+    with running(create_app(config)) as (front, _):
+        assert httpx.get(f"{front}/v1/models").json()["data"][0]["id"] == "depthlm-tiny"
+        r = httpx.post(f"{front}/v1/measure", timeout=60,
+                       json={"image": IMAGE, "points": [[80, 60]], "focal": 1000})  # fmt: skip
+        big = {"image": IMAGE, "points": [[80, 60]], "focal": 100}  # 10x: over the upstream's limit
+        refused = httpx.post(f"{front}/v1/measure", json=big, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["answers"][0]["text"]
+    err = _error(refused, 502)  # the upstream's refusal, passed on with its reason
+    assert err["code"] == "backend_error" and "413" in err["message"]

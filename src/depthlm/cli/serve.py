@@ -50,6 +50,13 @@ def serve_command(
             help="Fetch http(s) image URLs (off: only inline images, no server-side requests)."
         ),
     ] = False,
+    upstream_api_base: Annotated[
+        str | None, typer.Option(help="With --model openai:MODEL: the upstream API's base URL.")
+    ] = None,
+    upstream_key_env: Annotated[
+        str, typer.Option(help="With --model openai:MODEL: variable holding the upstream key.")
+    ] = "OPENAI_API_KEY",
+    tensor_parallel_size: Annotated[int, typer.Option(help="vllm: GPUs per model copy.")] = 1,
     log_level: Annotated[str, typer.Option(help="debug | info | warning")] = "info",
 ) -> None:
     """Serve a DepthLM model: /v1/chat/completions (OpenAI), /v1/measure, /v1/depth, /health,
@@ -65,7 +72,10 @@ def serve_command(
                              max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
                              timeout_s=timeout, max_body_bytes=int(max_body_mb * 2**20),
                              max_pixels=int(max_megapixels * 1e6),
-                             allow_remote_images=allow_remote_images)  # fmt: skip
+                             allow_remote_images=allow_remote_images,
+                             upstream_api_base=upstream_api_base,
+                             upstream_api_key_env=upstream_key_env,
+                             tensor_parallel_size=tensor_parallel_size)  # fmt: skip
         app = create_app(config)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(message)s")
     key = f", API key from ${api_key_env}" if api_key_env else ""

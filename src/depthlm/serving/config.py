@@ -40,6 +40,10 @@ class ServeConfig:
     max_points: int = 1024  # points per /v1/measure request
     max_queries: int = 4096  # queries per /v1/depth request
     allow_remote_images: bool = False
+    # Serving another backend (``openai:MODEL`` through an upstream API, ``vllm:PATH``):
+    upstream_api_base: str | None = None
+    upstream_api_key_env: str = "OPENAI_API_KEY"
+    tensor_parallel_size: int = 1
     remote_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from depthlm.inference.base import BackendError
+
 _TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -19,6 +21,7 @@ _TYPES = {
     415: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
+    502: "backend_error",
     503: "service_unavailable",
     504: "timeout",
 }
@@ -87,6 +90,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
+async def _backend_error(_: Request, exc: Exception) -> JSONResponse:
+    # The model behind us (an upstream API) refused or failed: a gateway error, with its reason.
+    return error_response(502, f"the model backend failed: {exc}", code="backend_error")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log (uvicorn's), the person gets one line and the server stays up.
     return error_response(500, f"internal error: {type(exc).__name__}")
@@ -94,6 +102,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 HANDLERS = {
     ServeError: _serve_error,
+    BackendError: _backend_error,
     RequestValidationError: _validation_error,
     StarletteHTTPException: _http_error,
     Exception: _unexpected,

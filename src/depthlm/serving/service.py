@@ -74,8 +74,17 @@ class Service:
         try:
             model = self._given
             if model is None:
+                from depthlm.inference.backends import Backend
+
+                c = self.config
+                backend = Backend(
+                    api_base=c.upstream_api_base,
+                    api_key_env=c.upstream_api_key_env,
+                    timeout=c.timeout_s,
+                    tensor_parallel_size=c.tensor_parallel_size,
+                )
                 model = DepthLM.from_pretrained(
-                    self.config.model, device=self.config.device, batch_size=self.config.batch_size
+                    c.model, device=c.device, batch_size=c.batch_size, backend=backend
                 )
             self.batcher = Batcher(
                 model.generator,
