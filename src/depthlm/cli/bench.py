@@ -103,3 +103,26 @@ def dense_bench(
             ) from None
         r = bench_dense(tuple(model or ("oracle", "embedded")), images, budgets)
         typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("serve")
+def serve_bench(
+    model: Annotated[str, typer.Option(help="embedded | model folder | hf:PATH")] = "embedded",
+    clients: Annotated[int, typer.Option(help="Concurrent closed-loop clients.")] = 16,
+    requests: Annotated[int, typer.Option(help="Requests per phase (at most).")] = 400,
+    duration: Annotated[float, typer.Option(help="Seconds per phase (at most).")] = 60.0,
+    points: Annotated[int, typer.Option(help="Points per request.")] = 1,
+    queue_size: Annotated[int, typer.Option(help="The server's --queue-size.")] = 16,
+    overload: Annotated[float, typer.Option(help="Offered load / batched throughput.")] = 2.0,
+    long_run: Annotated[float, typer.Option(help="Seconds of extra load to watch memory.")] = 0.0,
+    as_json: Json = False,
+) -> None:
+    """Throughput, p50/p95/p99 and errors of `depthlm serve`, batching on and off, overload and
+    memory."""
+    with user_errors():
+        from depthlm.bench.serve import bench_serve, report
+
+        r = bench_serve(model, clients=clients, requests=requests, duration=duration,
+                        points=points, queue_size=queue_size, overload=overload,
+                        long_s=long_run)  # fmt: skip
+        typer.echo(json.dumps(r)) if as_json else report(r)
