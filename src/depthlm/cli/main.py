@@ -7,6 +7,7 @@ import typer
 from depthlm.cli import (
     bench,
     curate,
+    data,
     demo,
     depth,
     eval_cmd,
@@ -38,6 +39,7 @@ app.command("serve")(serve.serve_command)
 app.add_typer(train.app, name="train")
 app.add_typer(bench.app, name="bench")
 app.add_typer(curate.app, name="curate")
+app.add_typer(data.app, name="data")
 
 
 if __name__ == "__main__":

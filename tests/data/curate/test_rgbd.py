@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from depthlm.data.curate import curate_rgbd
+from depthlm.data.curate.sampling import sample_pixels, valid_mask
 from depthlm.data.records import read_records
 from depthlm.geometry.camera import Camera
 from tests.data.curate.conftest import INTR, H, W, make_rgbd
@@ -121,3 +122,28 @@ def test_errors_name_the_files(tmp_path):
     with pytest.raises(ValueError, match=r"k\.json: no intrinsics for frame 'frame_00001'"):
         _curate(rgb, dep, out, depth_scale=1000.0, intrinsics=None, intrinsics_file=kfile)
     assert not (out / "records.jsonl").exists()
+
+
+def test_frame_i_draws_from_seed_i(tmp_path):
+    """The pixel draw of frame i is default_rng([seed, i]) over the valid mask, so a run is
+    reproducible and adding frames never changes the earlier ones."""
+    rgb, dep = make_rgbd(tmp_path, n=3, depth_fmt="npy", depth_m=RAMP)
+    res = _curate(rgb, dep, tmp_path / "out", seed=11, points=7)
+    dist = CAM.z_to_euclidean(np.stack(np.meshgrid(np.arange(W), np.arange(H)), -1), RAMP)
+    mask = valid_mask(dist)
+    for i, r in enumerate(read_records(res.records_path)):
+        expected = sample_pixels(mask, 7, np.random.default_rng([11, i]))
+        assert r.pixel_coords == expected.tolist()
+
+
+def test_balance_option(tmp_path):
+    far = np.full((H, W), 2.0)
+    far[8:11, 8:11] = 40.0  # 9 far pixels among ~300
+    rgb, dep = make_rgbd(tmp_path, n=1, depth_fmt="npy", depth_m=far)
+    counts = {}
+    for balance in ("uniform", "depth"):
+        res = _curate(rgb, dep, tmp_path / balance, points=20, balance=balance)
+        counts[balance] = sum(d > 30 for d in read_records(res.records_path)[0].depth)
+    assert counts["depth"] > counts["uniform"] + 3
+    with pytest.raises(ValueError, match="--balance must be one of"):
+        _curate(rgb, dep, tmp_path / "x", balance="near")
