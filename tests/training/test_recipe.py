@@ -33,8 +33,11 @@ def test_small_recipe_runs_and_resumes(tmp_path):
     recipe["model"] = {"arch": "qwen2_5_vl", "seed": 0}
     recipe["train"].update(focal=32, crop_height=None, crop_width=None, batch_size=4,
                            save_steps=2, num_workers=0)  # fmt: skip
+    recipe["then"] = [{"tasks": {"distance": 1, "multi_point": 1}, "learning_rate": 1e-4}]
     out = run_recipe(recipe, tmp_path, max_steps=2)
-    assert json.loads((out / "depthlm.json").read_text())["focal"] == 32
+    assert out == tmp_path / "run-2"  # the second stage, started from the first one's weights
+    contract = json.loads((out / "depthlm.json").read_text())
+    assert contract["focal"] == 32 and "multi_point" in json.dumps(contract)
     stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
     run_recipe(recipe, tmp_path, max_steps=2)  # finished stages are kept
     assert (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns == stamp

@@ -3,6 +3,10 @@
 ``depthlm train recipe [--recipe FILE] --out DIR`` reproduces depthlm-tiny (the shipped
 ``recipes/depthlm_tiny.yaml``) or any variant of it; ``--max-steps`` shortens it for a smoke
 run. Each stage is skipped when its output already exists, so a killed run resumes.
+
+An optional ``then:`` list continues training in stages: each entry overrides ``train``
+fields (tasks, steps, learning rate, ...) and starts from the previous stage's weights, into
+``run-2/``, ``run-3/``, ... — how a shipped model gains tasks without retraining from scratch.
 """
 
 from __future__ import annotations
@@ -52,4 +56,13 @@ def run_recipe(
     cfg.model, cfg.data, cfg.output = str(init), [str(records)], str(out / "run")
     if max_steps is not None:
         cfg.max_steps = max_steps
-    return train_sft(cfg, resume=resume)
+    model = train_sft(cfg, resume=resume)
+    for k, stage in enumerate(recipe.get("then") or [], start=2):
+        base = dict(recipe["train"])
+        base.update(stage)
+        cfg = TrainConfig().update(base, where=f"recipe then[{k - 2}]")
+        cfg.model, cfg.data, cfg.output = str(model), [str(records)], str(out / f"run-{k}")
+        if max_steps is not None:
+            cfg.max_steps = max_steps
+        model = train_sft(cfg, resume=resume)
+    return model
