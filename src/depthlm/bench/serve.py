@@ -38,6 +38,11 @@ GOALS = {
     "memory": "resident memory flat over a long run",
 }
 
+EXTRA_GOALS = {
+    "overload_p99_vs_full_load": "p99 of admitted requests at overload within 2x of full load",
+    "overload_refusals_are_429": "refusals at overload are 429, not errors",
+}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -265,6 +270,11 @@ def bench_serve(
     out["overload_p99_ratio"] = (
         round(ov["p99_ms"] / un["p99_ms"], 2) if ov["p99_ms"] and un["p99_ms"] else None
     )
+    # The same admitted-request p99 against the full (not overloaded) load of ``clients``: what
+    # the bounded queue protects. Against one client it also carries the cost of batching.
+    out["overload_p99_vs_batched"] = (
+        round(ov["p99_ms"] / bt["p99_ms"], 2) if ov["p99_ms"] and bt["p99_ms"] else None
+    )
     mem = out["memory_mb"]
     first = mem["after_phases"]
     last = mem["long_run"][-1][1] if mem["long_run"] else mem["end"]
@@ -276,6 +286,8 @@ def bench_serve(
         and b1["rejected_429"] == 0
         and bt["rejected_429"] == 0,
         "overload_p99": out["overload_p99_ratio"] is not None and out["overload_p99_ratio"] <= 2.0,
+        "overload_p99_vs_full_load": out["overload_p99_vs_batched"] is not None
+        and out["overload_p99_vs_batched"] <= 2.0,
         "overload_refusals_are_429": ov["errors"] == 0,
         "memory": out["memory_growth_mb"] is not None
         and abs(out["memory_growth_mb"]) < 0.05 * first,
@@ -308,10 +320,11 @@ def report(r: dict[str, Any]) -> None:
     )
     print(
         f"  speedup (batched / batch-1): {r['speedup']}x; admitted p99 at overload / "
-        f"unloaded p99: {r['overload_p99_ratio']}x; memory growth {r['memory_growth_mb']} MB"
+        f"unloaded p99: {r['overload_p99_ratio']}x, / p99 at {r['clients']} clients: "
+        f"{r['overload_p99_vs_batched']}x; memory growth {r['memory_growth_mb']} MB"
     )
     for key, met in r["met"].items():
         print(
             f"  goal {key:<26} {'met' if met else 'NOT met'}  "
-            f"({GOALS.get(key, 'refusals at overload are 429, not errors')})"
+            f"({GOALS.get(key, EXTRA_GOALS.get(key, ''))})"
         )
