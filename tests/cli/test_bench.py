@@ -58,3 +58,32 @@ def test_bench_dense_reports_abs_rel_per_budget():
 def test_bench_dense_rejects_bad_budgets():
     res = runner.invoke(app, ["bench", "dense", "--model", "oracle", "--queries", "64,x"])
     assert res.exit_code == 2 and "--queries" in res.output
+
+
+def test_bench_multipoint_asks_the_same_pixels_both_ways():
+    res = runner.invoke(app, ["bench", "multipoint", "--images", "2", "--points", "8", "--json"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    assert r["single"]["points"] == r["multi"]["points"] > 0
+    assert r["multi"]["questions"] < r["single"]["questions"]  # several points per question
+    assert 0 <= r["single"]["delta1"] <= 1 and r["speedup"] > 0
+
+
+def test_bench_fov_reports_degrees_and_delta1():
+    res = runner.invoke(app, ["bench", "fov", "--images", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(r["delta1"]) == {"true_focal", "estimated", "default"}
+    assert 25 < r["constant_fov"] < 95  # the synthetic world's 28°–90° views
+
+
+@pytest.mark.slow
+def test_bench_serve_runs_every_phase():
+    args = ["bench", "serve", "--clients", "2", "--requests", "6", "--duration", "10",
+            "--queue-size", "2", "--json"]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    assert r["batch1"]["ok"] == r["batched"]["ok"] == 6 and r["batched"]["errors"] == 0
+    assert r["overload_run"]["requests"] > 0 and r["speedup"] > 0
+    assert r["memory_mb"]["after_start"] is None or r["memory_mb"]["after_start"] > 0

@@ -95,3 +95,14 @@ def test_load_rgb_names_bad_files(tmp_path):
         load_rgb(tmp_path / "gone.png")
     Image.new("L", (4, 4)).save(tmp_path / "grey.png")
     assert load_rgb(tmp_path / "grey.png").mode == "RGB"
+
+
+def test_normalize_focal_refuses_a_focal_that_shrinks_the_image_to_nothing():
+    import pytest
+    from PIL import Image
+
+    from depthlm.data.transforms import normalize_focal
+    from depthlm.geometry.camera import Camera
+
+    with pytest.raises(ValueError, match="is the focal length right"):
+        normalize_focal(Image.new("RGB", (64, 48)), Camera(1e6, 1e6, 32, 24, 64, 48), 112)

@@ -126,3 +126,33 @@ def serve_bench(
                         points=points, queue_size=queue_size, overload=overload,
                         long_s=long_run)  # fmt: skip
         typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("multipoint")
+def multipoint_bench(
+    model: Annotated[str, typer.Option(help="embedded | model folder")] = "embedded",
+    images: Annotated[int, typer.Option(help="Unseen synthetic views (seed 777).")] = 60,
+    points: Annotated[int, typer.Option(help="Labelled pixels per view.")] = 16,
+    k: Annotated[int, typer.Option(help="Points per multi-point question.")] = 16,
+    as_json: Json = False,
+) -> None:
+    """Points/s and δ1: K numbered points per question vs one, on the same pixels."""
+    with user_errors():
+        from depthlm.bench.multipoint import bench_multipoint, report
+
+        r = bench_multipoint(model, images=images, points=points, k=k)
+        typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("fov")
+def fov_bench(
+    model: Annotated[str, typer.Option(help="embedded | model folder")] = "embedded",
+    images: Annotated[int, typer.Option(help="Unseen synthetic views (seed 777).")] = 100,
+    as_json: Json = False,
+) -> None:
+    """Field-of-view error (degrees) and distance δ1 with true, estimated and default focal."""
+    with user_errors():
+        from depthlm.bench.fov import bench_fov, report
+
+        r = bench_fov(model, images=images)
+        typer.echo(json.dumps(r)) if as_json else report(r)

@@ -42,6 +42,11 @@ def resize_to(image: Image.Image, camera: Camera) -> Image.Image:
 def normalize_focal(image: Image.Image, camera: Camera, focal: float) -> tuple[Image.Image, Camera]:
     """Scale so that ``fx == focal``; size becomes ``(int(w·s), int(h·s))``."""
     new = camera.normalize_focal(focal)
+    if min(new.size) < 1:
+        raise ValueError(
+            f"a focal of {camera.fx:g} px scales the {camera.width}x{camera.height} image to "
+            f"{new.width}x{new.height} at the canonical {focal:g} px: is the focal length right?"
+        )
     return resize_to(image, new), new
 
 
