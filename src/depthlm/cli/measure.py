@@ -117,6 +117,7 @@ def describe_source(source: str) -> str:
         "intrinsics": "from --intrinsics",
         "focal": "from --focal",
         "exif": "from the EXIF 35 mm-equivalent focal",
+        "estimated": "estimated by the model (its field-of-view answer; no --focal, no EXIF)",
         "default": f"assumed: {DEFAULT_HFOV_DEG:g}° horizontal field of view (no --focal, no EXIF)",
     }.get(source, source)
 

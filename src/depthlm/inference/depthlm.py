@@ -17,6 +17,7 @@ an assumed field of view (:mod:`depthlm.inference.focal`). Every result says whi
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,8 +32,14 @@ from depthlm.geometry.camera import Camera
 from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
 from depthlm.inference.base import Generator, generate_detailed
 from depthlm.inference.densify import adaptive_queries, densify, regular_grid
-from depthlm.inference.focal import attach_exif, read_exif, resolve_camera
-from depthlm.models.contract import resolve_spec
+from depthlm.inference.focal import (
+    DEFAULT_HFOV_DEG,
+    DefaultFocalWarning,
+    attach_exif,
+    read_exif,
+    resolve_camera,
+)
+from depthlm.models.contract import load_contract, resolve_spec
 from depthlm.prompting.query import QuerySpec, prepare_view
 from depthlm.tasks import get_task
 from depthlm.tasks.base import Task, TaskInput
@@ -167,8 +174,10 @@ def _check_task(task: str, params: dict[str, float]) -> Task:
         raise ValueError(f"measure() asks single-point tasks, not {task!r}")
     missing = sorted(set(runner.params(np.random.default_rng(0))) - set(params))
     if missing:
-        raise ValueError(f"task {task!r} needs {', '.join(f'{k}=' for k in missing)} "
-                         f"(e.g. T= seconds for speed, V= m/s for time)")  # fmt: skip
+        raise ValueError(
+            f"task {task!r} needs {', '.join(f'{k}=' for k in missing)} "
+            f"(e.g. T= seconds for speed, V= m/s for time)"
+        )
     return runner
 
 
@@ -180,9 +189,13 @@ class DepthLM:
     #: number alive at once is bounded; 256 is one default depth map.
     questions_per_call: int = 256
 
-    def __init__(self, generator: Generator, spec: QuerySpec) -> None:
+    def __init__(self, generator: Generator, spec: QuerySpec, tasks: Sequence[str] = ()) -> None:
         self.generator = generator
         self.spec = spec
+        #: Tasks the checkpoint was trained on (its ``depthlm.json``); with ``fov`` among them,
+        #: a photo with no focal and no EXIF gets the model's own field-of-view estimate
+        #: instead of the 60° default.
+        self.tasks = tuple(tasks)
 
     @classmethod
     def from_pretrained(
@@ -206,10 +219,15 @@ class DepthLM:
         if folder is None and parse_model(model)[0] == "openai":
             spec.setdefault("preset", "general")
         resolved = resolve_spec(folder, **spec)
-        generator = load_generator(model, device=device, batch_size=batch_size,
-                                   max_new_tokens=resolved.prompt.max_new_tokens,
-                                   backend=backend)  # fmt: skip
-        return cls(generator, resolved)
+        generator = load_generator(
+            model,
+            device=device,
+            batch_size=batch_size,
+            max_new_tokens=resolved.prompt.max_new_tokens,
+            backend=backend,
+        )
+        tasks = list(load_contract(folder).get("tasks") or {}) if folder is not None else []
+        return cls(generator, resolved, tasks)
 
     def measure(
         self,
@@ -231,7 +249,8 @@ class DepthLM:
         asked or the backend cannot tell; see :func:`depthlm.inference.hf.answer_confidence`),
         "points": the pixels, "skipped": indices too close to the border to mark,
         "intrinsics": [fx, fy, cx, cy, w, h] of the input image, "focal": fx used,
-        "focal_source": "intrinsics" | "focal" | "exif" | "default", "image": its path, or its
+        "focal_source": "intrinsics" | "focal" | "exif" | "estimated" | "default", "image": its
+        path, or its
         index}``. For ``speed``/``time`` the values are m/s / seconds (pass ``T=`` / ``V=``).
 
         Given a list of images or a folder, returns one such dict per image, in order; the
@@ -244,8 +263,9 @@ class DepthLM:
                 raise ValueError("points_per_query > 1 asks distances only (multi_point task)")
             from depthlm.inference.multipoint import measure_many
 
-            return measure_many(self, image, points, k=points_per_query, intrinsics=intrinsics,
-                                focal=focal)  # fmt: skip
+            return measure_many(
+                self, image, points, k=points_per_query, intrinsics=intrinsics, focal=focal
+            )
         items, batched = image_inputs(image)
         per_image = split_points(points, len(items))
         jobs = self._answer(items, lambda i, *_: per_image[i], intrinsics, focal, task, params)
@@ -374,12 +394,20 @@ class DepthLM:
         for index, (key, source) in enumerate(items):
             pil = as_image(source)
             exif_source = source if isinstance(source, str | Path | Image.Image) else None
-            camera, focal_source = resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
+            camera, focal_source = self._camera(pil, intrinsics, focal, exif_source)
             pts = np.asarray(points_for(index, camera, pil), dtype=np.int64).reshape(-1, 2)
             _check_inside(camera, pts, key)
             view = prepare_view(pil, camera, spec)
-            job = _Job(key, pil, camera, focal_source, pts, np.full(len(pts), np.nan),
-                       [None] * len(pts), np.full(len(pts), np.nan))  # fmt: skip
+            job = _Job(
+                key,
+                pil,
+                camera,
+                focal_source,
+                pts,
+                np.full(len(pts), np.nan),
+                [None] * len(pts),
+                np.full(len(pts), np.nan),
+            )
             jobs.append(job)
             for i, p in enumerate(pts.tolist()):
                 q = runner.ask([view], [p], params, spec.prompt, spec.marker)
@@ -394,6 +422,39 @@ class DepthLM:
                 yield jobs.popleft()
         flush()
         yield from jobs
+
+    def _camera(
+        self,
+        pil: Image.Image,
+        intrinsics: Sequence[float] | None,
+        focal: float | None,
+        exif_source: str | Path | Image.Image | None,
+    ) -> tuple[Camera, str]:
+        """:func:`resolve_camera`, except that a model trained on ``fov`` estimates the focal
+        of a photo that has none (``focal_source="estimated"``) rather than assume 60°."""
+        if "fov" not in self.tasks or intrinsics is not None or focal is not None:
+            return resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DefaultFocalWarning)
+            camera, source = resolve_camera(pil, None, None, exif_source=exif_source)
+        if source != "default":
+            return camera, source
+        from depthlm.inference.fov import estimate_focal
+
+        f, _, text = estimate_focal(self, pil)
+        w, h = pil.size
+        if f is None or min(w, h) * self.spec_scale(f) < 1:
+            warnings.warn(
+                f"the model's field of view ({text!r}) is unusable; assuming {DEFAULT_HFOV_DEG:g}°",
+                DefaultFocalWarning,
+                stacklevel=4,
+            )
+            return camera, source
+        return Camera(f, f, w / 2, h / 2, w, h), "estimated"
+
+    def spec_scale(self, focal: float) -> float:
+        """How much focal normalisation scales an image whose focal is ``focal``."""
+        return 1.0 if self.spec.focal is None else self.spec.focal / focal
 
     def marker_margin(self, camera: Camera) -> int:
         """How far from the border (input pixels) a point must be for this model to mark it."""

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: Where a focal length can come from, most trusted first.
-FOCAL_SOURCES = ("intrinsics", "focal", "exif", "default")
+FOCAL_SOURCES = ("intrinsics", "focal", "exif", "estimated", "default")
 
 #: Diagonal of a 36×24 mm full-frame negative, sqrt(36² + 24²). A 35 mm-equivalent focal is
 #: defined against this frame; scaling by the diagonal (not the width) is the usual convention,

@@ -21,7 +21,6 @@ import numpy as np
 from PIL import Image
 
 from depthlm.data.records import Record, read_records
-from depthlm.inference.focal import resolve_camera
 from depthlm.prompting.query import QuerySpec, View, prepare_view
 from depthlm.tasks.base import Probe, TaskInput
 from depthlm.tasks.inputs import InputBuilder
@@ -97,7 +96,7 @@ def measure_many(
     spec = replace(model.spec, task=task.name)
     pil = as_image(image)
     exif_source = image if isinstance(image, str | Path | Image.Image) else None
-    camera, source = resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
+    camera, source = model._camera(pil, intrinsics, focal, exif_source)
     pts = np.asarray(points, dtype=np.int64).reshape(-1, 2)
     outside = ~camera.contains(pts)
     if outside.any():

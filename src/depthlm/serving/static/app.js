@@ -53,6 +53,7 @@
       focal: "entered by you",
       intrinsics: "from the intrinsics",
       exif: "from EXIF",
+      estimated: "estimated by the model from the photo; enter the focal if you know it",
     }[answer.focal_source];
     els.focalInfo.hidden = false;
     if (answer.focal_source === "default") {

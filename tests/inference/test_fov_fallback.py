@@ -1,0 +1,61 @@
+"""A model trained on ``fov`` estimates the focal of a photo that has none, instead of the
+60° default; given a focal (or EXIF) it never asks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from depthlm.inference.base import ChatQuery
+from depthlm.inference.depthlm import DepthLM
+from depthlm.inference.focal import DefaultFocalWarning
+from depthlm.prompting.query import QuerySpec
+from depthlm.tasks.geometry import focal_from_fov
+
+
+class Scripted:
+    """Answers the field-of-view question with ``fov`` and distances with 2.0."""
+
+    name = "scripted"
+
+    def __init__(self, fov: str) -> None:
+        self.fov = fov
+        self.asked: list[str] = []
+
+    def generate(self, queries: list[ChatQuery]) -> list[str]:
+        self.asked += [q.text for q in queries]
+        return [self.fov if "field of view" in q.text else "2.0" for q in queries]
+
+
+def _model(fov: str, tasks: tuple[str, ...]) -> tuple[DepthLM, Scripted]:
+    gen = Scripted(fov)
+    return DepthLM(gen, QuerySpec(focal=112, preset="compact"), tasks), gen
+
+
+def test_no_focal_and_a_model_that_knows_fov_gives_an_estimate() -> None:
+    model, gen = _model("45", ("distance", "fov"))
+    image = np.zeros((120, 160, 3), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DefaultFocalWarning)  # no default assumed
+        out = model.measure(image, [[80, 60]])
+    assert out["focal_source"] == "estimated"
+    assert out["focal"] == pytest.approx(focal_from_fov(160, 45.0))
+    assert any("field of view" in t for t in gen.asked)
+
+
+def test_a_given_focal_is_never_replaced() -> None:
+    model, gen = _model("45", ("distance", "fov"))
+    out = model.measure(np.zeros((120, 160, 3), np.uint8), [[80, 60]], focal=300)
+    assert out["focal_source"] == "focal" and out["focal"] == 300
+    assert not any("field of view" in t for t in gen.asked)
+
+
+def test_models_without_fov_and_unusable_answers_fall_back_to_the_default() -> None:
+    image = np.zeros((120, 160, 3), np.uint8)
+    for fov, tasks in (("45", ("distance",)), ("no idea", ("distance", "fov"))):
+        model, _ = _model(fov, tasks)
+        with pytest.warns(DefaultFocalWarning):
+            out = model.measure(image, [[80, 60]])
+        assert out["focal_source"] == "default"
