@@ -5,41 +5,34 @@ timeout can abandon its wait (the model call it joined still finishes for the ot
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 import logging
 import math
-import tempfile
 import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
 
-from depthlm.inference.base import ChatQuery, generate_detailed
+from depthlm.inference.base import generate_detailed
 from depthlm.inference.depthlm import DepthLM
 from depthlm.inference.focal import DefaultFocalWarning, resolve_camera
 from depthlm.serving import schemas
 from depthlm.serving.batcher import Batcher, BatchingGenerator
+from depthlm.serving.chat import chat_query
 from depthlm.serving.config import ServeConfig
 from depthlm.serving.errors import ServeError
 from depthlm.serving.images import load_request_image
 from depthlm.serving.metrics import Metrics
+from depthlm.serving.payloads import depth_payload
 from depthlm.tasks import get_task
 
 log = logging.getLogger("depthlm.serve")
 T = TypeVar("T")
-
-#: Points kept for the page's 3D view (the PLY has them all).
-CLOUD_POINTS = 20_000
-#: Images per chat request (DepthLM's pose question has two).
-MAX_CHAT_IMAGES = 8
 
 
 def _measure_tasks() -> list[str]:
@@ -294,107 +287,3 @@ class Service:
                 "total_tokens": prompt + completion,
             },
         }
-
-
-def chat_query(req: schemas.ChatRequest, config: ServeConfig) -> ChatQuery:
-    """One single-turn :class:`ChatQuery`: system/developer text, then the user turns' images
-    and text. Images are used as sent: a client asking DepthLM questions draws the marker and
-    normalises the focal itself (as ``depthlm eval --model openai:...`` does)."""
-    system: list[str] = []
-    texts: list[str] = []
-    images: list[Image.Image] = []
-    for i, msg in enumerate(req.messages):
-        if msg.role == "assistant":
-            raise ServeError(
-                400,
-                "only single-turn chats are supported (no assistant turns)",
-                param=f"messages.{i}.role",
-            )
-        parts = msg.content if isinstance(msg.content, list) else [msg.content]
-        for j, part in enumerate(parts):
-            if part is None:
-                continue
-            if isinstance(part, str):
-                (system if msg.role in ("system", "developer") else texts).append(part)
-            elif isinstance(part, schemas.TextPart):
-                (system if msg.role in ("system", "developer") else texts).append(part.text)
-            else:
-                if msg.role != "user":
-                    raise ServeError(
-                        400, "images belong in user messages", param=f"messages.{i}.content.{j}"
-                    )
-                if len(images) >= MAX_CHAT_IMAGES:
-                    raise ServeError(
-                        400,
-                        f"at most {MAX_CHAT_IMAGES} images per request",
-                        param=f"messages.{i}.content.{j}",
-                    )
-                images.append(
-                    load_request_image(
-                        part.image_url.url, config, param=f"messages.{i}.content.{j}.image_url.url"
-                    )
-                )
-    if not texts and not images:
-        raise ServeError(400, "no user content to answer", param="messages")
-    return ChatQuery(images=images, text="\n".join(texts), system="\n".join(system) or None)
-
-
-def depth_payload(
-    result: dict[str, Any], image: Image.Image, queries: int, model: str
-) -> dict[str, Any]:
-    """``/v1/depth``'s JSON: the files ``depthlm depth`` writes, base64, plus what the page
-    draws (a colour overlay, its range, a subsampled cloud)."""
-    from depthlm.geometry.camera import Camera
-    from depthlm.inference.outputs import write_depth_outputs, z_depth
-    from depthlm.inference.pointcloud import read_ply
-
-    fx, fy, cx, cy, w, h = (float(v) for v in result["intrinsics"])
-    camera = Camera(fx, fy, cx, cy, int(w), int(h))
-    z = z_depth(result, camera)
-    with tempfile.TemporaryDirectory(prefix="depthlm-serve-") as tmp:
-        paths = write_depth_outputs(result, image, tmp)
-        files = {k: Path(p).read_bytes() for k, p in paths.items()}
-        xyz, rgb = read_ply(paths["points"])
-    colour, lo, hi = colourise(z)
-    if len(xyz) > CLOUD_POINTS:  # a random subset: a stride would keep whole columns (stripes)
-        keep = np.sort(np.random.default_rng(0).choice(len(xyz), CLOUD_POINTS, replace=False))
-        xyz, rgb = xyz[keep], (rgb[keep] if rgb is not None else None)
-    if rgb is None:
-        rgb = np.zeros_like(xyz, np.uint8)
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
-    return {
-        "width": int(w),
-        "height": int(h),
-        "intrinsics": [fx, fy, cx, cy, w, h],
-        "focal": fx,
-        "focal_source": str(result.get("focal_source", "")),
-        "depth_range": [lo, hi],
-        "colour_png": b64(colour),
-        "depth_png": b64(files["depth_png"]),
-        "depth_npy": b64(files["depth"]),
-        "ply": b64(files["points"]),
-        "glb": b64(files["scene"]),
-        "cloud": {
-            "xyz": np.round(xyz.astype(np.float64), 4).ravel().tolist(),
-            "rgb": np.asarray(rgb, dtype=np.int64).ravel().tolist(),
-        },
-        "queries": queries,
-        "model": model,
-    }
-
-
-def colourise(z: np.ndarray) -> tuple[bytes, float, float]:
-    """RGBA PNG of ``z`` in turbo over its 1st–99th percentile (transparent where none)."""
-    from matplotlib import colormaps
-
-    finite = z[np.isfinite(z)]
-    lo, hi = np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0)
-    lo, hi = float(lo), float(hi)
-    if hi - lo < 1e-3:
-        lo, hi = lo - 0.05 * max(lo, 1.0), hi + 0.05 * max(hi, 1.0)
-    t = np.clip((np.nan_to_num(z, nan=lo) - lo) / (hi - lo), 0, 1)
-    rgba = (colormaps["turbo"](t) * 255).astype(np.uint8)
-    rgba[..., 3] = np.where(np.isfinite(z), 255, 0)
-    buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
-    return buf.getvalue(), round(lo, 4), round(hi, 4)
