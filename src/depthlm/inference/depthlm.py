@@ -27,105 +27,37 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from depthlm.data.transforms import load_rgb
 from depthlm.geometry.camera import Camera
 from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
 from depthlm.inference.base import Generator, generate_detailed
-from depthlm.inference.densify import adaptive_queries, densify, regular_grid
+from depthlm.inference.dense_map import (  # noqa: F401 - re-exported
+    DEFAULT_SAMPLING,
+    DENSIFY_SPACE,
+    SAMPLINGS,
+    fill_map,
+    fill_nan,
+    query_grid,
+    query_pixels,
+    upsample,
+)
 from depthlm.inference.focal import (
     DEFAULT_HFOV_DEG,
     DefaultFocalWarning,
-    attach_exif,
-    read_exif,
     resolve_camera,
+)
+from depthlm.inference.images import (  # noqa: F401 - re-exported
+    IMAGE_SUFFIXES,
+    ImageLike,
+    as_image,
+    camera_for,
+    image_inputs,
+    list_images,
+    split_points,
 )
 from depthlm.models.contract import load_contract, resolve_spec
 from depthlm.prompting.query import QuerySpec, prepare_view
 from depthlm.tasks import get_task
 from depthlm.tasks.base import Task, TaskInput
-
-ImageLike = str | Path | Image.Image | np.ndarray
-#: Image files a folder input is made of (lower-case suffixes; other files are ignored).
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-#: How ``depth_map`` chooses its queries: ``"adaptive"`` (denser near image edges, filled
-#: edge-aware, :mod:`depthlm.inference.densify`) or ``"grid"`` (a regular grid, upsampled
-#: bilinearly). ``depthlm bench dense`` measures both; see ``docs/speed.md``.
-SAMPLINGS = ("adaptive", "grid")
-DEFAULT_SAMPLING = "adaptive"
-
-
-def as_image(image: ImageLike) -> Image.Image:
-    """Path, PIL image or ``H×W×3`` uint8 array → RGB PIL image, keeping its EXIF.
-
-    The EXIF travels along (Pillow's ``convert`` drops it for some formats) because it is
-    where a photo's focal length is found."""
-    if isinstance(image, str | Path):
-        rgb = load_rgb(image)
-        return rgb if "exif" in rgb.info else attach_exif(rgb, read_exif(image))
-    if isinstance(image, np.ndarray):
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"expected an H×W×3 uint8 array, got {image.shape} {image.dtype}")
-        return Image.fromarray(image)
-    if not isinstance(image, Image.Image):
-        raise ValueError(f"expected an image path, PIL image or array, got {type(image).__name__}")
-    return attach_exif(image.convert("RGB"), read_exif(image))
-
-
-def camera_for(
-    image: Image.Image, intrinsics: Sequence[float] | None, focal: float | None
-) -> Camera:
-    """The camera of ``image`` (see :func:`~depthlm.inference.focal.resolve_camera`)."""
-    return resolve_camera(image, intrinsics, focal)[0]
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    """The image files directly in ``folder`` (:data:`IMAGE_SUFFIXES`), sorted by name.
-
-    Not recursive, and hidden files are skipped, so an output folder placed inside the input
-    folder, or editor/OS droppings, are never read as inputs."""
-    folder = Path(folder)
-    files = sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-    )
-    if not files:
-        raise ValueError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder}")
-    return files
-
-
-def image_inputs(
-    images: ImageLike | Sequence[ImageLike],
-) -> tuple[list[tuple[str | int, ImageLike]], bool]:
-    """``(key, image)`` pairs and whether the input was a batch (a list or a folder).
-
-    The key names an image in results and errors: its path when it has one, else its index.
-    """
-    if isinstance(images, str | Path) and Path(images).is_dir():
-        return [(str(p), p) for p in list_images(images)], True
-    if isinstance(images, list | tuple):
-        if not images:
-            raise ValueError("no images given (an empty list)")
-        return [
-            (str(im) if isinstance(im, str | Path) else i, im) for i, im in enumerate(images)
-        ], True
-    single: ImageLike = images  # type: ignore[assignment]
-    return [(str(single) if isinstance(single, str | Path) else 0, single)], False
-
-
-def split_points(points: Any, n_images: int) -> list[np.ndarray]:
-    """One ``(N, 2)`` int array per image: ``points`` shared by all (``[[x, y], ...]``) or
-    given per image (``[[[x, y], ...], ...]``, one list per image, lengths may differ)."""
-    try:
-        arr = np.asarray(points, dtype=np.int64)
-    except (ValueError, TypeError):  # ragged: necessarily per image
-        arr = None
-    if arr is not None and arr.ndim <= 2:
-        return [arr.reshape(-1, 2)] * n_images
-    per = list(points)
-    if len(per) != n_images:
-        raise ValueError(f"got point lists for {len(per)} images but {n_images} images")
-    return [np.asarray(p, dtype=np.int64).reshape(-1, 2) for p in per]
 
 
 @dataclass
@@ -468,77 +400,3 @@ def marker_margin(spec: QuerySpec, camera: Camera) -> int:
 
     scale = 1.0 if spec.focal is None else spec.focal / camera.fx
     return math.ceil((get_marker(spec.marker).margin + 1) / max(scale, 1e-6))
-
-
-def query_pixels(
-    rgb: np.ndarray, n: int, sampling: str, margin: int
-) -> tuple[np.ndarray, tuple[int, int] | None]:
-    """About ``n`` ``[x, y]`` pixels to ask about in ``rgb`` (H×W×3), ``margin`` px inside,
-    and the grid's ``(rows, cols)`` for ``sampling="grid"`` (``None`` for adaptive)."""
-    if sampling == "grid":
-        return regular_grid(rgb.shape[1], rgb.shape[0], n, margin)
-    return adaptive_queries(rgb, n, margin), None
-
-
-#: The space answers are filled in: inverse depth, in which a plane's depth is affine in the
-#: pixel coordinates (a slanted floor or wall is most of a scene): on the synthetic benchmark
-#: it beat log-depth at every query budget, and it recovers a plane log-depth bends.
-DENSIFY_SPACE = "inverse"
-
-
-def fill_map(
-    rgb: np.ndarray,
-    pixels: np.ndarray,
-    values: np.ndarray,
-    grid_shape: tuple[int, int] | None,
-    *,
-    depth: bool = True,
-) -> np.ndarray:
-    """An H×W map from answers at ``pixels``: a grid (``grid_shape`` given) is upsampled
-    bilinearly, other pixels are filled edge-aware (:func:`~depthlm.inference.densify.
-    densify`). ``depth=False`` fills a bounded score (confidence) by local averages, which
-    never leave the answers' range. No finite answer at all gives NaN for a score and, for
-    depth, a flat 1 m (as a grid's unanswered cells: a flat guess beats a hole)."""
-    values = np.asarray(values, dtype=np.float64)
-    if not np.isfinite(values).any():
-        return np.full(rgb.shape[:2], 1.0 if depth else np.nan)
-    if grid_shape is not None:
-        at = np.asarray(pixels).reshape(*grid_shape, 2)
-        size = (rgb.shape[1], rgb.shape[0])
-        return upsample(fill_nan(values.reshape(grid_shape)), size, at[0, :, 0], at[:, 0, 1])
-    if depth:
-        return densify(rgb, pixels, values, space=DENSIFY_SPACE)
-    return densify(rgb, pixels, values, space="linear", order=0)
-
-
-def query_grid(camera: Camera, n: int, margin: int = 6) -> tuple[np.ndarray, tuple[int, int]]:
-    """About ``n`` pixels on a regular grid with the image's aspect, ``margin`` px inside."""
-    return regular_grid(camera.width, camera.height, n, margin)
-
-
-def fill_nan(grid: np.ndarray) -> np.ndarray:
-    """Replace NaN cells with the median of the answered ones (a flat guess beats a hole)."""
-    out = grid.astype(np.float64).copy()
-    good = np.isfinite(out)
-    out[~good] = np.median(out[good]) if good.any() else 1.0
-    return out
-
-
-def upsample(
-    grid: np.ndarray,
-    size: tuple[int, int],
-    xs: np.ndarray | None = None,
-    ys: np.ndarray | None = None,
-) -> np.ndarray:
-    """Bilinear upsampling of a coarse depth grid to ``size = (w, h)``.
-
-    ``xs`` / ``ys`` are the pixel columns / rows the grid's cells were asked at: the map then
-    passes through each answer at its own pixel and holds the outermost answers out to the
-    border. Without them the grid is stretched over the whole image, which misplaces every
-    answer when the grid stops short of the border (the marker margin)."""
-    if xs is None or ys is None:
-        img = Image.fromarray(grid.astype(np.float32), mode="F")
-        return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
-    w, h = size
-    rows = np.stack([np.interp(np.arange(w), xs, row) for row in grid])  # (gh, w)
-    return np.stack([np.interp(np.arange(h), ys, col) for col in rows.T], axis=1)
