@@ -10,9 +10,11 @@ same pixels.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from depthlm.geometry.camera import Camera
@@ -106,6 +108,27 @@ def sample_random_crop(
     h = int(min(camera.height, rng.uniform(*crop.height)))
     w = int(min(camera.width, rng.uniform(*crop.width)))
     return rng.randint(0, camera.width - w), rng.randint(0, camera.height - h), w, h
+
+
+def window_around(
+    camera: Camera, pixels: Sequence[Sequence[int]], window: tuple[int, int], margin: int = 0
+) -> tuple[int, int, int, int] | None:
+    """The crop box ``(left, top, width, height)`` of at most ``window = (w, h)`` that a
+    question about ``pixels`` sees: the centred window a training crop of that size would be,
+    moved as little as possible to hold every pixel ``margin`` px inside its border. The whole
+    image when it already fits; ``None`` when the pixels are too far apart for one window."""
+    w, h = min(camera.width, int(window[0])), min(camera.height, int(window[1]))
+    pts = np.asarray(pixels, dtype=np.int64).reshape(-1, 2)
+    box = []
+    for size, full, coords in ((w, camera.width, pts[:, 0]), (h, camera.height, pts[:, 1])):
+        start = (full - size) // 2
+        if len(coords):
+            lo, hi = int(coords.min()) - margin, int(coords.max()) + margin
+            if hi - lo + 1 > size:
+                return None
+            start = min(max(start, hi - size + 1), lo)  # shift just enough to hold [lo, hi]
+        box.append(int(np.clip(start, 0, full - size)))
+    return box[0], box[1], w, h
 
 
 def center_crop(

@@ -15,7 +15,7 @@ from depthlm.prompting.query import QuerySpec
 from depthlm.utils.io import atomic_write_json
 
 CONTRACT_FILE = "depthlm.json"
-SPEC_FIELDS = ("focal", "preset", "marker", "fxfy", "task")
+SPEC_FIELDS = ("focal", "preset", "marker", "fxfy", "task", "window")
 
 
 def save_contract(model_dir: str | Path, spec: QuerySpec, **extra: Any) -> Path:

@@ -51,8 +51,18 @@ class QuerySpec:
     marker: str = "arrow"
     fxfy: str = "reference"
     task: str = "distance"
+    # ``(width, height)``: a normalised view larger than this is cropped, for its question, to
+    # a window of this size holding the marked pixels — the largest training crop, so a model
+    # trained on crops never sees more (or more tokens) than it learnt from. ``None``: the
+    # whole view, as the reference does.
+    window: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.window is not None:
+            w, h = (int(v) for v in self.window)
+            if w < 1 or h < 1:
+                raise ValueError(f"window must be two positive pixel sizes, got {self.window}")
+            object.__setattr__(self, "window", (w, h))  # JSON gives a list
         get_marker(self.marker)  # fail early on a typo
         load_preset(self.preset)
         if self.focal is not None and not (self.focal > 0 and np.isfinite(self.focal)):

@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from depthlm.data.records import Record
-from depthlm.prompting.markers import draw_markers, fits
+from depthlm.data.transforms import center_crop, window_around
+from depthlm.prompting.markers import draw_markers, fits, get_marker
 from depthlm.prompting.parsing import parse_answer
 from depthlm.prompting.presets import PromptPreset
 from depthlm.prompting.query import ChatQuery, View
@@ -144,13 +145,22 @@ class Task:
         images, marked in the first view): what inference sends. ``None`` when a marker does
         not fit within its margin of the border."""
         images = [v.image for v in views]
+        cameras = [v.camera for v in views]
         marked: list[tuple[int, int]] = []
         if pixels:
             view = views[0]
             marked = [(int(x), int(y)) for x, y in view.remap(pixels)]
-            if not all(fits(marker, px, view.image.size) for px in marked):
+            window = view.spec.window
+            if window is not None:
+                cut = window_around(view.camera, marked, window, get_marker(marker).margin)
+                if cut is None:
+                    return None
+                if cut != (0, 0, view.camera.width, view.camera.height):
+                    images[0], cameras[0] = center_crop(view.image, view.camera, cut)
+                    marked = [(x - cut[0], y - cut[1]) for x, y in marked]
+            if not all(fits(marker, px, images[0].size) for px in marked):
                 return None
-            images[0] = draw_markers(view.image, marked, marker)
+            images[0] = draw_markers(images[0], marked, marker)
         return TaskInput(
             images=images,
             pixels=marked,
@@ -158,7 +168,7 @@ class Task:
             system=preset.system,
             label=float("nan"),
             task=self.name,
-            cameras=[v.camera.to_list() for v in views],
+            cameras=[c.to_list() for c in cameras],
         )
 
     def build(

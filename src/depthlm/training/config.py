@@ -34,6 +34,9 @@ class TrainConfig:
     crop_height: tuple[int, int] | None = (700, 1200)
     crop_width: tuple[int, int] | None = (1000, 1400)
     aspect: tuple[float, float] | None = None
+    # Ask about larger images through a window of the largest crop (QuerySpec.window): the
+    # checkpoint's contract then carries it, so inference never shows more than training did.
+    window: bool = False
     # optimisation
     max_steps: int = 1000
     batch_size: int = 8
@@ -89,8 +92,18 @@ class TrainConfig:
     # ------------------------------------------------------------------ derived
     def spec(self) -> QuerySpec:
         first = next(iter(self.tasks), "distance")
+        window = None
+        if self.window:
+            if self.crop_width is None or self.crop_height is None:
+                raise ValueError("window: true needs crop_width and crop_height (its size)")
+            window = (int(self.crop_width[1]), int(self.crop_height[1]))
         return QuerySpec(
-            focal=self.focal, preset=self.preset, marker=self.marker, fxfy=self.fxfy, task=first
+            focal=self.focal,
+            preset=self.preset,
+            marker=self.marker,
+            fxfy=self.fxfy,
+            task=first,
+            window=window,
         )
 
     def sources(self) -> list[DataSource]:

@@ -1,0 +1,66 @@
+"""An inference window: a view larger than the training crops is cropped, per question, to a
+window of the largest crop that holds the marked pixels — the centred crop training would
+take, moved only as far as the points need."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from depthlm.data.transforms import window_around
+from depthlm.geometry.camera import Camera
+from depthlm.prompting.query import QuerySpec, prepare_view
+from depthlm.tasks import get_task
+from depthlm.training.config import TrainConfig
+
+CAM = Camera(100.0, 100.0, 100.0, 60.0, 200, 120)
+
+
+def test_centre_window_when_the_point_is_inside_it() -> None:
+    assert window_around(CAM, [[100, 60]], (80, 60), margin=5) == (60, 30, 80, 60)
+
+
+def test_window_moves_just_enough_to_hold_the_point() -> None:
+    left, top, w, h = window_around(CAM, [[190, 10]], (80, 60), margin=5)
+    assert (w, h) == (80, 60)
+    assert (left, top) == (116, 5)  # from the centred (60, 30): just far enough for 195 and 5
+
+
+def test_small_images_are_not_cropped_and_far_apart_points_do_not_fit() -> None:
+    assert window_around(CAM, [[10, 10]], (400, 300)) == (0, 0, 200, 120)
+    assert window_around(CAM, [[10, 60], [190, 60]], (80, 60), margin=5) is None
+
+
+def test_a_question_through_a_window_marks_the_same_scene_pixel() -> None:
+    rng = np.random.default_rng(0)
+    image = Image.fromarray((rng.random((120, 200, 3)) * 255).astype(np.uint8))
+    spec = QuerySpec(focal=None, preset="compact", window=(80, 60))
+    view = prepare_view(image, CAM, spec)
+    task = get_task("distance")
+    q = task.ask([view], [[150, 40]], {}, spec.prompt, spec.marker)
+    assert q is not None and q.images[0].size == (80, 60)
+    x, y = q.pixels[0]
+    left, top = 150 - x, 40 - y
+    crop = np.asarray(image)[top : top + 60, left : left + 80]
+    assert np.array_equal(np.asarray(q.images[0])[y, x], crop[y, x])  # the pixel itself unmarked
+    cx, cy = q.cameras[0][2:4]
+    assert (cx, cy) == (100.0 - left, 60.0 - top)  # the crop's intrinsics
+
+
+def test_spec_and_training_config_carry_the_window() -> None:
+    assert QuerySpec(focal=112, window=[154, 126]).window == (154, 126)
+    with pytest.raises(ValueError, match="window"):
+        QuerySpec(window=(0, 10))
+    cfg = TrainConfig().update({"crop_width": [112, 154], "crop_height": [84, 126], "window": True})
+    assert cfg.spec().window == (154, 126)
+    assert TrainConfig().spec().window is None
+
+
+def test_the_window_travels_in_the_checkpoint_contract(tmp_path) -> None:
+    from depthlm.models.contract import resolve_spec, save_contract
+
+    save_contract(tmp_path, QuerySpec(focal=160, preset="compact", window=(154, 126)))
+    assert resolve_spec(tmp_path).window == (154, 126)
+    save_contract(tmp_path, QuerySpec(focal=160, preset="compact"))
+    assert resolve_spec(tmp_path).window is None
