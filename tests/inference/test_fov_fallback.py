@@ -59,3 +59,21 @@ def test_models_without_fov_and_unusable_answers_fall_back_to_the_default() -> N
         with pytest.warns(DefaultFocalWarning):
             out = model.measure(image, [[80, 60]])
         assert out["focal_source"] == "default"
+
+
+def test_a_contract_can_turn_the_estimate_off(tmp_path, monkeypatch) -> None:
+    """A checkpoint whose estimates measured worse than the default says so."""
+    import json
+
+    from depthlm.inference import depthlm as module
+
+    (tmp_path / "depthlm.json").write_text(json.dumps(
+        {"focal": 112, "preset": "compact", "tasks": {"distance": 1, "fov": 1},
+         "focal_fallback": "default"}))  # fmt: skip
+    monkeypatch.setattr(module, "load_generator", lambda *a, **k: Scripted("45"))
+    monkeypatch.setattr(module, "model_dir", lambda m: tmp_path)
+    model = DepthLM.from_pretrained(str(tmp_path))
+    assert "fov" in model.tasks and not model.estimate_focal
+    (tmp_path / "depthlm.json").write_text(json.dumps(
+        {"focal": 112, "preset": "compact", "tasks": {"distance": 1, "fov": 1}}))  # fmt: skip
+    assert DepthLM.from_pretrained(str(tmp_path)).estimate_focal

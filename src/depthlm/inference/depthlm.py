@@ -121,13 +121,21 @@ class DepthLM:
     #: number alive at once is bounded; 256 is one default depth map.
     questions_per_call: int = 256
 
-    def __init__(self, generator: Generator, spec: QuerySpec, tasks: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        generator: Generator,
+        spec: QuerySpec,
+        tasks: Sequence[str] = (),
+        *,
+        estimate_focal: bool | None = None,
+    ) -> None:
         self.generator = generator
         self.spec = spec
-        #: Tasks the checkpoint was trained on (its ``depthlm.json``); with ``fov`` among them,
-        #: a photo with no focal and no EXIF gets the model's own field-of-view estimate
-        #: instead of the 60° default.
+        #: Tasks the checkpoint was trained on (its ``depthlm.json``).
         self.tasks = tuple(tasks)
+        #: Whether a photo with no focal and no EXIF gets the model's own field-of-view
+        #: estimate instead of the 60° default (default: when trained on ``fov``).
+        self.estimate_focal = "fov" in self.tasks if estimate_focal is None else estimate_focal
 
     @classmethod
     def from_pretrained(
@@ -158,8 +166,12 @@ class DepthLM:
             max_new_tokens=resolved.prompt.max_new_tokens,
             backend=backend,
         )
-        tasks = list(load_contract(folder).get("tasks") or {}) if folder is not None else []
-        return cls(generator, resolved, tasks)
+        contract = load_contract(folder) if folder is not None else {}
+        tasks = list(contract.get("tasks") or {})
+        # A checkpoint trained on fov whose estimates measured worse than the 60° default says
+        # so in its contract ("focal_fallback": "default").
+        estimate = "fov" in tasks and contract.get("focal_fallback", "estimate") == "estimate"
+        return cls(generator, resolved, tasks, estimate_focal=estimate)
 
     def measure(
         self,
@@ -364,7 +376,7 @@ class DepthLM:
     ) -> tuple[Camera, str]:
         """:func:`resolve_camera`, except that a model trained on ``fov`` estimates the focal
         of a photo that has none (``focal_source="estimated"``) rather than assume 60°."""
-        if "fov" not in self.tasks or intrinsics is not None or focal is not None:
+        if not self.estimate_focal or intrinsics is not None or focal is not None:
             return resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DefaultFocalWarning)
