@@ -10,7 +10,7 @@ from depthlm.cli.main import app
 from depthlm.data.synth import synthesize
 from depthlm.models.contract import load_contract
 from depthlm.models.embedded import embedded_dir, resolve_model_path
-from depthlm.tasks import TASKS
+from depthlm.tasks import ALL_TASKS, TASKS
 from tests.models.conftest import _hf_offline  # noqa: F401 - fixture
 
 runner = CliRunner()
@@ -32,7 +32,9 @@ def test_ships_in_the_package_and_loads_with_auto_classes():
     AutoProcessor.from_pretrained(path)
     assert model.config.model_type == "qwen2_5_vl"
     contract = load_contract(path)
-    assert set(contract["tasks"]) == set(TASKS) and contract["focal"] > 0
+    assert set(contract["tasks"]) == set(ALL_TASKS) and contract["focal"] > 0
+    # trained on fov, but its estimate measured no better than the 60° default (bench fov)
+    assert contract["focal_fallback"] == "default"
 
 
 @pytest.mark.slow

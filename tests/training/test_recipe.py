@@ -15,6 +15,8 @@ def test_shipped_recipe_is_complete():
     assert set(recipe["train"]["tasks"]) == {
         "distance", "principal_axis", "speed", "time", "two_point", "pose"
     }  # fmt: skip
+    (stage2,) = recipe["then"]  # the shipped weights: stage 2 adds the two extra tasks
+    assert {"multi_point", "fov"} <= set(stage2["tasks"]) and stage2["focal_fallback"] == "default"
 
 
 def test_bad_recipe(tmp_path):

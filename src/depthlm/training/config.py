@@ -37,6 +37,9 @@ class TrainConfig:
     # Ask about larger images through a window of the largest crop (QuerySpec.window): the
     # checkpoint's contract then carries it, so inference never shows more than training did.
     window: bool = False
+    # Written to the contract: "default" when the model's field-of-view estimate measured no
+    # better than assuming 60° (then measure/depth do not ask it for photos without a focal).
+    focal_fallback: str = "estimate"
     # optimisation
     max_steps: int = 1000
     batch_size: int = 8

@@ -115,7 +115,7 @@ def finish(trainer: Any, config: TrainConfig, processor: Any) -> Path:
     if trainer.accelerator.is_main_process:
         model.save_pretrained(out)
         processor.save_pretrained(out)
-        save_contract(out, config.spec(), tasks=config.tasks)
+        save_contract(out, config.spec(), tasks=config.tasks, focal_fallback=config.focal_fallback)
     return out
 
 
