@@ -154,3 +154,15 @@ def test_plan_queries_moves_clashing_points_to_another_question():
     assert groups == [[0, 2], [1]] and skipped == [3]
     with pytest.raises(ValueError, match="k must be"):
         plan_queries([(40, 30)], (120, 64), "arrow", 0)
+
+
+def test_with_no_gap_asked_a_label_still_never_touches_another_marker():
+    # Found by hypothesis in CI: with min_gap=0 a label touching its own marker (gap 0) could
+    # also touch a neighbour's marker — a tie in which marker its number names.
+    from depthlm.prompting.markers import _clash
+
+    own_marker, label = (95, 3, 104, 12), (83, 3, 95, 11)  # the label touches its own marker
+    other = (74, 1, 83, 10)  # and, edge to edge, another point's marker
+    assert box_gap(label, own_marker) == 0 and box_gap(label, other) == 0
+    assert _clash((own_marker, label, 0), (other, None, 0), 0)
+    assert not _clash((own_marker, label, 0), ((60, 1, 69, 10), None, 0), 0)  # 14 px away

@@ -235,8 +235,9 @@ def layout_markers(
     The rule, in model-input pixels (gaps as :func:`box_gap`): every marker fits its border
     margin (:func:`fits`); every label lies wholly inside the image, off its own marker; any two
     markers, and any two labels, are at least ``min_gap`` apart; and every label is at least
-    ``min_gap`` nearer its own marker than any other marker, so no label covers or sits beside
-    another point's marker and which number names which marker is never in doubt. Marker boxes
+    ``min_gap`` (and at least 1 px) nearer its own marker than any other marker, so no label
+    covers or sits beside another point's marker and which number names which marker is never
+    in doubt. Marker boxes
     include the target pixel, so every target stays visible. Nothing is moved: a point is kept
     where it is or not at all, because a moved marker would ask about another pixel than the
     one scored. A style that draws nothing (``text``) only needs the border margin;
@@ -280,11 +281,12 @@ def _overlap(a: Box, b: Box) -> bool:
 def _clash(a: tuple[Box, Box | None, int], b: tuple[Box, Box | None, int], gap: int) -> bool:
     """Whether two laid-out points break the rule of :func:`layout_markers` together."""
     (ma, la, own_a), (mb, lb, own_b) = a, b
+    nearer = max(gap, 1)  # strictly nearer its own marker, even with no gap asked: no ties
     if box_gap(ma, mb) < gap:
         return True
-    if la is not None and (box_gap(la, mb) < own_a + gap or (lb and box_gap(la, lb) < gap)):
+    if la is not None and (box_gap(la, mb) < own_a + nearer or (lb and box_gap(la, lb) < gap)):
         return True
-    return lb is not None and box_gap(lb, ma) < own_b + gap
+    return lb is not None and box_gap(lb, ma) < own_b + nearer
 
 
 @cache
