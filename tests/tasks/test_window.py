@@ -64,3 +64,15 @@ def test_the_window_travels_in_the_checkpoint_contract(tmp_path) -> None:
     assert resolve_spec(tmp_path).window == (154, 126)
     save_contract(tmp_path, QuerySpec(focal=160, preset="compact"))
     assert resolve_spec(tmp_path).window is None
+
+
+def test_multi_point_questions_go_through_the_window_too() -> None:
+    image = Image.new("RGB", (200, 120), (90, 90, 90))
+    spec = QuerySpec(focal=None, preset="compact", window=(80, 60))
+    view = prepare_view(image, CAM, spec)
+    q = get_task("multi_point").ask([view], [[110, 50], [140, 70]], {}, spec.prompt, spec.marker)
+    assert q is not None and q.images[0].size == (80, 60) and "labelled 1 to 2" in q.text
+    assert (
+        get_task("multi_point").ask([view], [[10, 60], [190, 60]], {}, spec.prompt, spec.marker)
+        is None
+    )  # no window holds both

@@ -133,6 +133,18 @@ class Task:
         fields = {k: f"{v:g}" for k, v in params.items()}
         return preset.question(self.name, marker, pixels, **fields)
 
+    def can_mark(
+        self, marked: Sequence[tuple[int, int]], size: tuple[int, int], marker: str
+    ) -> bool:
+        """Whether ``marked`` (model-input pixels) can be drawn in an image of ``size``."""
+        return all(fits(marker, px, size) for px in marked)
+
+    def mark(
+        self, image: Image.Image, marked: Sequence[tuple[int, int]], marker: str
+    ) -> Image.Image:
+        """``image`` with the markers drawn."""
+        return draw_markers(image, marked, marker)
+
     def ask(
         self,
         views: Sequence[View],
@@ -142,8 +154,8 @@ class Task:
         marker: str,
     ) -> TaskInput | None:
         """A label-free question about source ``pixels`` (coordinates of the views' original
-        images, marked in the first view): what inference sends. ``None`` when a marker does
-        not fit within its margin of the border."""
+        images, marked in the first view): what inference sends. ``None`` when the markers
+        cannot be drawn (:meth:`can_mark`) or do not share one inference window."""
         images = [v.image for v in views]
         cameras = [v.camera for v in views]
         marked: list[tuple[int, int]] = []
@@ -158,9 +170,9 @@ class Task:
                 if cut != (0, 0, view.camera.width, view.camera.height):
                     images[0], cameras[0] = center_crop(view.image, view.camera, cut)
                     marked = [(x - cut[0], y - cut[1]) for x, y in marked]
-            if not all(fits(marker, px, images[0].size) for px in marked):
+            if not self.can_mark(marked, images[0].size, marker):
                 return None
-            images[0] = draw_markers(images[0], marked, marker)
+            images[0] = self.mark(images[0], marked, marker)
         return TaskInput(
             images=images,
             pixels=marked,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 from depthlm.data.records import Record
 from depthlm.prompting.markers import draw_markers, get_marker, layout_markers
@@ -173,22 +174,20 @@ class MultiPoint(Task):
         moved here: :func:`plan_queries` decides which points share a question)."""
         if not pixels:
             raise ValueError("a multi_point question needs at least one point")
-        view = views[0]
-        marked = [(int(x), int(y)) for x, y in view.remap(pixels)]
-        layout = layout_markers(marked, view.image.size, marker, self.min_gap)
-        if len(layout.kept) != len(marked):
-            return None
+        return super().ask(views, pixels, {**params, "K": float(len(pixels))}, preset, marker)
+
+    def can_mark(
+        self, marked: Sequence[tuple[int, int]], size: tuple[int, int], marker: str
+    ) -> bool:
+        """The layout rule, for every point together."""
+        return len(layout_markers(marked, size, marker, self.min_gap).kept) == len(marked)
+
+    def mark(
+        self, image: Image.Image, marked: Sequence[tuple[int, int]], marker: str
+    ) -> Image.Image:
+        """Markers numbered ``1..K`` in order (no numbers for a style drawn in the text)."""
         labels = None if get_marker(marker).in_text else [str(i + 1) for i in range(len(marked))]
-        fields = {**params, "K": float(len(marked))}
-        return TaskInput(
-            images=[draw_markers(view.image, marked, marker, labels=labels)],
-            pixels=marked,
-            text=self.question(preset, marker, fields, marked),
-            system=preset.system,
-            label=float("nan"),
-            task=self.name,
-            cameras=[view.camera.to_list()],
-        )
+        return draw_markers(image, marked, marker, labels=labels)
 
     def build(
         self,
@@ -212,7 +211,7 @@ class MultiPoint(Task):
         indices = [probe.points[j] for j in layout.kept]
         params = {**probe.kwargs, "K": float(len(indices))}
         built = self.ask(views, [rec.pixel_coords[i] for i in indices], params, preset, marker)
-        if built is None:  # cannot happen: a greedy layout's kept points lay out again
+        if built is None:  # only with an inference window the kept points cannot share
             return None
         built.labels = self.values(rec, indices)
         built.indices = list(indices)
