@@ -13,6 +13,20 @@ import numpy as np
 from PIL import Image
 
 
+def read_array(path: Path, what: str = "array") -> np.ndarray:
+    """A 2-D float64 array from a ``.npy`` file (a trailing channel of 1 is dropped); an
+    unreadable file or another shape is a ``ValueError`` naming it."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: cannot read {what} ({e})") from None
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{path}: expected a 2-D numeric {what}, got {arr.dtype} {arr.shape}")
+    return arr.astype(np.float64)
+
+
 def read_depth(path: Path, scale: float | None) -> np.ndarray:
     """``(H, W)`` float64 metres; invalid pixels (0, negative, non-finite) become NaN.
 
@@ -21,16 +35,7 @@ def read_depth(path: Path, scale: float | None) -> np.ndarray:
     """
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"{path}: cannot read depth array ({e})") from None
-        if arr.ndim == 3 and arr.shape[-1] == 1:
-            arr = arr[..., 0]
-        if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
-            raise ValueError(f"{path}: expected a 2-D numeric depth array, got {arr.dtype} "
-                             f"{arr.shape}")  # fmt: skip
-        depth = arr.astype(np.float64)
+        depth = read_array(path, "depth array")
     elif suffix == ".png":
         if scale is None:
             raise ValueError(f"{path}: 16-bit PNG depth needs --depth-scale (1000 for mm)")

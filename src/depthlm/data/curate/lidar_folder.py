@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from depthlm.data.curate.files import image_size
 from depthlm.data.curate.frames import CurationResult, Frame, curate_frames
 from depthlm.data.curate.intrinsics import Intrinsics
 from depthlm.data.curate.lidar import project_lidar, read_points
 from depthlm.data.curate.pairing import RGB_SUFFIXES, list_files, pair_files
-from depthlm.data.curate.poses import read_pose
 from depthlm.data.curate.rgbd import (
     default_sequence,
-    image_size,
     make_sampling,
+    pose_fields,
     pose_table,
     resolve_intrinsics,
 )
@@ -127,15 +127,12 @@ def _lidar_frames(
         depth = lidar_depth(image, cloud, extrinsics.lookup(image), intr)
         if not np.isfinite(depth).any():
             warn(f"{cloud}: no LiDAR point lands in {image} (check --extrinsics)")
-        pose = pose_of.get(image)
         yield Frame(
             rgb=image,
             depth=depth,
             intrinsics=(intr[0], intr[1], intr[2], intr[3]),
             depth_type="z",
-            camera_to_world=read_pose(pose) if pose is not None else None,
-            sequence=sequence if pose is not None else None,
-            frame=index if pose is not None else None,
+            **pose_fields(pose_of.get(image), sequence, index),
         )
 
 

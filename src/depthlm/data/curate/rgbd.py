@@ -12,10 +12,10 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from PIL import Image
+from typing import Any
 
 from depthlm.data.curate.depth_maps import read_depth
+from depthlm.data.curate.files import image_size
 from depthlm.data.curate.frames import CurationResult, Frame, Sampling, curate_frames
 from depthlm.data.curate.intrinsics import Intrinsics, parse_intrinsics, read_intrinsics_file
 from depthlm.data.curate.pairing import (
@@ -72,14 +72,12 @@ def resolve_intrinsics(
     return parse_intrinsics(",".join(str(v) for v in intrinsics or []))
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` without decoding the pixels; an unreadable file is a ``ValueError``
-    naming it, like every other bad input."""
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read image ({exc})") from None
+def pose_fields(pose: Path | None, sequence: str | None, index: int) -> dict[str, Any]:
+    """A frame's pose fields: ``camera_to_world``, ``sequence`` and ``frame`` from its pose
+    file, or none of them for a frame without one."""
+    if pose is None:
+        return {}
+    return {"camera_to_world": read_pose(pose), "sequence": sequence, "frame": index}
 
 
 def pose_table(images: list[Path], poses: str | Path | None) -> dict[Path, Path]:
@@ -109,15 +107,12 @@ def _rgbd_frames(
             raise ValueError(f"size mismatch: {rgb_path} is {width}x{height} but {depth_path} is "
                              f"{dmap.shape[1]}x{dmap.shape[0]}")  # fmt: skip
         fx, fy, cx, cy = cams.lookup(rgb_path.stem, depth_path.stem)
-        pose = pose_of.get(rgb_path)
         yield Frame(
             rgb=rgb_path,
             depth=dmap,
             intrinsics=(fx, fy, cx, cy),
             depth_type=depth_type,
-            camera_to_world=read_pose(pose) if pose is not None else None,
-            sequence=sequence if pose is not None else None,
-            frame=index if pose is not None else None,
+            **pose_fields(pose_of.get(rgb_path), sequence, index),
         )
 
 

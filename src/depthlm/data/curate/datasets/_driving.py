@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from depthlm.data.curate.files import image_size, need
 from depthlm.data.curate.frames import Frame
 from depthlm.data.curate.lidar import project_lidar
 
@@ -57,13 +57,6 @@ def inverse(T: np.ndarray) -> np.ndarray:
     return inv
 
 
-def need(path: Path, what: str = "file") -> Path:
-    """``path`` if it is a file, else ``ValueError`` naming it."""
-    if not path.is_file():
-        raise ValueError(f"{path}: {what} not found")
-    return path
-
-
 def read_json(path: Path) -> Any:
     """Parsed JSON of ``path``; a missing or malformed file raises ``ValueError`` naming it."""
     need(path, "JSON file")
@@ -88,16 +81,6 @@ def read_feather(path: Path, columns: list[str]) -> dict[str, np.ndarray]:
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
     return {c: table.column(c).to_numpy() for c in columns}
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image; missing or unreadable raises ``ValueError`` naming it."""
-    need(path, "image")
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read image ({exc})") from None
 
 
 def lidar_frame(

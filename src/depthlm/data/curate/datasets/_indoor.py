@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from depthlm.data.curate.files import image_size, need
 from depthlm.data.curate.poses import read_pose
 
 Intrinsics = tuple[float, float, float, float]
@@ -64,12 +65,6 @@ def cache_dir(root: Path, cache: str | Path | None) -> Path:
 
 
 # ---------------------------------------------------------------------------- files and text
-def need(path: Path, what: str) -> Path:
-    if not path.is_file():
-        raise ValueError(f"{path}: {what} not found")
-    return path
-
-
 def read_numbers(path: Path, what: str) -> np.ndarray:
     """Every number of a text file (spaces, tabs, commas or new lines between them)."""
     text = need(path, what).read_text(encoding="utf-8", errors="replace")
@@ -102,15 +97,6 @@ def pose_or_none(path: Path) -> list[list[float]] | None:
 
 
 # ------------------------------------------------------------------------------------ images
-def image_size(path: Path) -> tuple[int, int]:
-    need(path, "image")
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read image ({e})") from None
-
-
 def save_image(img: Image.Image, dst: Path) -> None:
     """Write via a temporary name so an interrupted run never leaves half an image."""
     dst.parent.mkdir(parents=True, exist_ok=True)

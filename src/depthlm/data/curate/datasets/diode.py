@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from depthlm.data.curate.datasets._indoor import as_choice, need
+from depthlm.data.curate.depth_maps import read_array
 from depthlm.data.curate.frames import Frame
 
 NAME = "diode"
@@ -68,13 +69,4 @@ def frames(root: Path, scenes: str = "indoors", depth_type: str = "z") -> Iterat
 
 def _load(path: Path) -> np.ndarray:
     """A 2-D float array from ``path`` (a trailing channel of 1 is dropped)."""
-    need(path, "DIODE .npy array")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read .npy ({e})") from None
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{path}: expected a 2-D numeric array, got {arr.dtype} {arr.shape}")
-    return arr.astype(np.float64)
+    return read_array(need(path, "DIODE .npy array"), ".npy array")
