@@ -378,9 +378,7 @@ class DepthLM:
         of a photo that has none (``focal_source="estimated"``) rather than assume 60°."""
         if not self.estimate_focal or intrinsics is not None or focal is not None:
             return resolve_camera(pil, intrinsics, focal, exif_source=exif_source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DefaultFocalWarning)
-            camera, source = resolve_camera(pil, None, None, exif_source=exif_source)
+        camera, source = resolve_camera(pil, None, None, exif_source=exif_source, warn=False)
         if source != "default":
             return camera, source
         from depthlm.inference.fov import estimate_focal

@@ -170,6 +170,7 @@ def resolve_camera(
     focal: float | None = None,
     *,
     exif_source: str | Path | Image.Image | None = None,
+    warn: bool = True,
 ) -> tuple[Camera, str]:
     """The camera of ``image_pil`` and where its focal came from (one of :data:`FOCAL_SOURCES`).
 
@@ -178,7 +179,8 @@ def resolve_camera(
     both is an error, since they could disagree. Otherwise the EXIF of ``exif_source`` (the
     original file or PIL image; default ``image_pil``) is read for a 35 mm-equivalent focal.
     Failing that, a :data:`DEFAULT_HFOV_DEG` horizontal field of view is assumed and a
-    :class:`DefaultFocalWarning` says so.
+    :class:`DefaultFocalWarning` says so (``warn=False``: a caller with a better fallback of its
+    own decides).
     """
     w, h = image_pil.size
     if intrinsics is not None and focal is not None:
@@ -193,6 +195,8 @@ def resolve_camera(
         f = focal_from_35mm(f35, w, h)
         return Camera(f, f, w / 2, h / 2, w, h), "exif"
     f = default_focal(w)
+    if not warn:
+        return Camera(f, f, w / 2, h / 2, w, h), "default"
     name = f" of {exif_source}" if isinstance(exif_source, str | Path) else ""
     warnings.warn(
         f"no focal length given and no FocalLengthIn35mmFilm in the EXIF{name}: assuming a "

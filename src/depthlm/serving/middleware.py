@@ -118,13 +118,7 @@ class Gate:
                 await _reply(send, 400, error_body(400, "malformed Content-Length header"))
                 return
             if too_big:
-                await _reply(
-                    send,
-                    413,
-                    error_body(
-                        413, f"request body over {self.max_body} bytes", code="body_too_large"
-                    ),
-                )
+                await self._too_large(send)
                 return
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
@@ -138,13 +132,7 @@ class Gate:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await _reply(
-                    send,
-                    413,
-                    error_body(
-                        413, f"request body over {self.max_body} bytes", code="body_too_large"
-                    ),
-                )
+                await self._too_large(send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -160,6 +148,10 @@ class Gate:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = error_body(413, f"request body over {self.max_body} bytes", code="body_too_large")
+        await _reply(send, 413, body)
 
     def _authorised(self, scope: Scope) -> bool:
         assert self._key is not None

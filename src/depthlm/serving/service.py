@@ -60,7 +60,12 @@ class Service:
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
-        """Load the model in the background: ``/health`` says ``loading`` until it is up."""
+        """Load the model in the background: ``/health`` says ``loading`` until it is up.
+
+        Every answer reports its ``focal_source``, so the 60° default's warning is silenced
+        once for the process here: ``warnings.catch_warnings`` around each request is not
+        thread-safe, and requests run in threads."""
+        warnings.filterwarnings("ignore", category=DefaultFocalWarning)
         threading.Thread(target=self._load, name="depthlm-load", daemon=True).start()
 
     def _load(self) -> None:
@@ -155,14 +160,16 @@ class Service:
             )
 
     # ------------------------------------------------------------------ routes' work
-    def _camera(self, image: Image.Image, req: schemas.CameraFields) -> None:
+    def _image(self, req: schemas.MeasureRequest | schemas.DepthRequest) -> Image.Image:
+        """The request's image, decoded and checked, with its focal or intrinsics checked
+        against it (a 400 naming the field, before any question is built)."""
+        image = load_request_image(req.image, self.config)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DefaultFocalWarning)
-                resolve_camera(image, req.intrinsics, req.focal)
+            resolve_camera(image, req.intrinsics, req.focal, warn=False)
         except ValueError as exc:
             param = "intrinsics" if req.intrinsics is not None else "focal"
             raise ServeError(400, str(exc), param=param) from None
+        return image
 
     def measure(self, req: schemas.MeasureRequest) -> dict[str, Any]:
         assert self.model is not None
@@ -192,8 +199,7 @@ class Service:
                 f"{len(req.points)} points; at most {self.config.max_points} per request",
                 param="points",
             )
-        image = load_request_image(req.image, self.config)
-        self._camera(image, req)
+        image = self._image(req)
         w, h = image.size
         for i, (x, y) in enumerate(req.points):
             if not (0 <= x < w and 0 <= y < h):
@@ -204,16 +210,14 @@ class Service:
                     param=f"points.{i}",
                     code="point_outside_image",
                 )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DefaultFocalWarning)
-            out = self.model.measure(
-                image,
-                req.points,
-                intrinsics=req.intrinsics,
-                focal=req.focal,
-                task=req.task,
-                **req.params,
-            )
+        out = self.model.measure(
+            image,
+            req.points,
+            intrinsics=req.intrinsics,
+            focal=req.focal,
+            task=req.task,
+            **req.params,
+        )
         assert isinstance(out, dict)
         skipped = set(out["skipped"])
         answers = []
@@ -246,17 +250,14 @@ class Service:
                 f"{req.queries} queries; at most {self.config.max_queries} per request",
                 param="queries",
             )
-        image = load_request_image(req.image, self.config)
-        self._camera(image, req)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DefaultFocalWarning)
-            result = self.model.depth_map(
-                image,
-                intrinsics=req.intrinsics,
-                focal=req.focal,
-                queries=req.queries,
-                sampling=req.sampling,
-            )
+        image = self._image(req)
+        result = self.model.depth_map(
+            image,
+            intrinsics=req.intrinsics,
+            focal=req.focal,
+            queries=req.queries,
+            sampling=req.sampling,
+        )
         assert isinstance(result, dict)
         return depth_payload(result, image, req.queries, self.config.model_id)
 
