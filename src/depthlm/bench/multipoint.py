@@ -34,11 +34,10 @@ def bench_multipoint(
     from depthlm import DepthLM
     from depthlm.data.records import read_records
     from depthlm.data.synth import synthesize
-    from depthlm.inference.multipoint import _ask_all
+    from depthlm.inference.multipoint import _ask_all, multi_questions
     from depthlm.tasks import get_task
-    from depthlm.tasks.base import Probe
     from depthlm.tasks.inputs import InputBuilder
-    from depthlm.tasks.multi_point import MultiPoint, plan_queries
+    from depthlm.tasks.multi_point import MultiPoint
 
     m = DepthLM.from_pretrained(model, batch_size=batch_size)
     distance, multi = get_task("distance"), MultiPoint()
@@ -50,27 +49,18 @@ def bench_multipoint(
         single_spec = replace(m.spec, task="distance")
         multi_spec = replace(m.spec, task="multi_point")
         builder = InputBuilder(records, multi_spec)
-        singles, multis, gt_single, gt_multi, skipped = [], [], [], [], 0
-        for r, rec in enumerate(records):
+        multis, asked, skipped = multi_questions(builder, k)
+        singles = []
+        for q, r in zip(multis, asked, strict=True):
             view = builder.view(r)  # the same focal-normalised view for both arms
-            marked = view.remap(rec.pixel_coords).tolist()
-            groups, lost = plan_queries(marked, view.image.size, m.spec.marker, k)
-            skipped += len(lost)
-            for group in groups:
-                probe = Probe((r,), tuple(group), (("K", float(len(group))),))
-                q = multi.build(
-                    [view], records, probe, multi_spec.prompt, multi_spec.marker, with_target=False
+            for i in q.indices:  # exactly the pixels the multi arm asks
+                s = distance.ask(
+                    [view], [records[r].pixel_coords[i]], {}, single_spec.prompt, single_spec.marker
                 )
-                assert q is not None
-                multis.append(q)
-                gt_multi.append([rec.depth[i] for i in group])
-                for i in group:  # exactly the pixels the multi arm asks
-                    s = distance.ask(
-                        [view], [rec.pixel_coords[i]], {}, single_spec.prompt, single_spec.marker
-                    )
-                    assert s is not None
-                    singles.append(s)
-                    gt_single.append(rec.depth[i])
+                assert s is not None
+                singles.append(s)
+        gt_multi = [list(q.labels) for q in multis]
+        gt_single = [gt for labels in gt_multi for gt in labels]
         arms: dict[str, Any] = {}
         _ask_all(m, singles[:4], single_spec)  # warm-up
         t0 = time.perf_counter()

@@ -137,6 +137,39 @@ def _question(
     return built
 
 
+def multi_questions(
+    builder: InputBuilder, k: int, *, points: int | None = None, seed: int = 42
+) -> tuple[list[TaskInput], list[int], int]:
+    """The ``multi_point`` questions about ``builder``'s records: every labelled point
+    (``points=None``) or ``points`` per image drawn with ``seed`` (as ``depthlm eval`` draws
+    them), split into questions of at most ``k`` by the layout rule. Returns the questions
+    (labels and record indices of their points in ``labels``/``indices``), the record of each,
+    and how many points cannot be marked at all."""
+    records, spec, task = builder.records, builder.spec, MultiPoint()
+    rng = np.random.default_rng(seed)
+    questions: list[TaskInput] = []
+    asked: list[int] = []
+    skipped = 0
+    for r, rec in enumerate(records):
+        n = len(rec.pixel_coords)
+        if points is None or points >= n:
+            idx = list(range(n))
+        else:
+            idx = sorted(int(i) for i in rng.choice(n, size=points, replace=False))
+        view = builder.view(r)
+        marked = view.remap([rec.pixel_coords[i] for i in idx]).tolist()
+        groups, lost = plan_queries(marked, view.image.size, spec.marker, k)
+        skipped += len(lost)
+        for group in groups:
+            probe = Probe((r,), tuple(idx[j] for j in group), (("K", float(len(group))),))
+            built = task.build([view], records, probe, spec.prompt, spec.marker, with_target=False)
+            if built is None:  # plan_queries only groups points that lay out together
+                raise AssertionError(f"probe {probe.key} does not lay out")
+            questions.append(built)
+            asked.append(r)
+    return questions, asked, skipped
+
+
 def evaluate_many(
     model: DepthLM,
     data: str | Path | Sequence[Record],
@@ -160,35 +193,23 @@ def evaluate_many(
     records = read_records(data, image_root=image_root) if isinstance(data, str | Path) else data
     spec = replace(model.spec, task="multi_point")
     task = MultiPoint()
-    builder = InputBuilder(records, spec, image_root)
-    rng = np.random.default_rng(seed)
-    questions: list[TaskInput] = []
-    asked: list[int] = []  # the record of each question
-    skipped = 0
-    for r, rec in enumerate(records):
-        n = len(rec.pixel_coords)
-        if points is None or points >= n:
-            idx = list(range(n))
-        else:
-            idx = sorted(int(i) for i in rng.choice(n, size=points, replace=False))
-        view = builder.view(r)
-        marked = view.remap([rec.pixel_coords[i] for i in idx]).tolist()
-        groups, lost = plan_queries(marked, view.image.size, spec.marker, k)
-        skipped += len(lost)
-        for group in groups:
-            probe = Probe((r,), tuple(idx[j] for j in group), (("K", float(len(group))),))
-            built = task.build([view], records, probe, spec.prompt, spec.marker, with_target=False)
-            if built is None:  # plan_queries only groups points that lay out together
-                raise AssertionError(f"probe {probe.key} does not lay out")
-            questions.append(built)
-            asked.append(r)
+    questions, asked, skipped = multi_questions(
+        InputBuilder(records, spec, image_root), k, points=points, seed=seed
+    )
     texts = _ask_all(model, questions, spec)
     rows = []
     for q, (built, text) in enumerate(zip(questions, texts, strict=True)):
         rec = records[asked[q]]
         truth, preds = task.score(built, text)
         for i, gt, pred in zip(built.indices, truth, preds, strict=True):
-            rows.append({"image": rec.image, "pixel": list(rec.pixel_coords[i]), "gt": gt,
-                         "pred": pred, "query": q})  # fmt: skip
+            rows.append(
+                {
+                    "image": rec.image,
+                    "pixel": list(rec.pixel_coords[i]),
+                    "gt": gt,
+                    "pred": pred,
+                    "query": q,
+                }
+            )
     metrics = depth_metrics([r["pred"] for r in rows], [r["gt"] for r in rows])
     return {**metrics, "skipped": skipped, "queries": len(questions), "rows": rows}
