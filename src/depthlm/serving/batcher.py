@@ -64,11 +64,10 @@ class Batcher:
         if self.metrics is not None:
             self.metrics.queue_depth.set(self._queue.qsize())
 
-    def _take(self) -> tuple[list[_Item], bool]:
-        """The next batch, and whether the stop sentinel was seen."""
-        first = self._queue.get()
-        if first is None:
-            return [], True
+    def _take(self, first: _Item) -> tuple[list[_Item], _Item | None, bool]:
+        """``first`` and the requests that join it within ``max_wait`` and ``max_batch``:
+        ``(batch, carry, stop)`` — ``carry`` is a request that did not fit (it starts the next
+        call), ``stop`` whether the stop sentinel arrived."""
         batch, size = [first], len(first.queries)
         deadline = time.monotonic() + self.max_wait
         while size < self.max_batch:
@@ -78,22 +77,21 @@ class Batcher:
             except queue.Empty:
                 break
             if item is None:
-                self._run_batch(batch)
-                return [], True
+                return batch, None, True
             if size + len(item.queries) > self.max_batch:
-                self._run_batch(batch)  # keep the bound: this request starts the next call
-                batch, size = [item], len(item.queries)
-                deadline = time.monotonic() + self.max_wait
-                continue
+                return batch, item, False
             batch.append(item)
             size += len(item.queries)
-        return batch, False
+        return batch, None, False
 
     def _run(self) -> None:
+        carry: _Item | None = None
         while True:
-            batch, stop = self._take()
-            if batch:
-                self._run_batch(batch)
+            first = carry if carry is not None else self._queue.get()
+            if first is None:
+                return
+            batch, carry, stop = self._take(first)
+            self._run_batch(batch)
             if stop:
                 # Drain what arrived before the sentinel's successors (none should).
                 while not self._queue.empty():
