@@ -57,7 +57,17 @@ def test_no_generated_input_gives_a_server_error(live: str, mode: GenerationMode
             assert mode is GenerationMode.NEGATIVE and op.method.upper() == "GET", op.path
     assert httpx.get(f"{live}/health").status_code == 200
     assert {path for path, _ in seen} >= posts
-    if mode is GenerationMode.POSITIVE:  # the schema's examples reach the model
-        assert ("/v1/measure", 200) in seen and ("/v1/depth", 200) in seen
     if mode is GenerationMode.NEGATIVE:  # schema violations are refused as bad requests
         assert all(400 <= code < 500 for path, code in seen if path in posts)
+
+
+def test_the_schema_examples_reach_the_model(live: str) -> None:
+    """The documented example of each DepthLM route is a valid request the model answers.
+
+    (Generated cases rarely hold a decodable image, and schemathesis uses the examples only in
+    some runs, so this is asked directly rather than hoped for among the generated cases.)"""
+    schemas = httpx.get(f"{live}/openapi.json").json()["components"]["schemas"]
+    for path, name in (("/v1/measure", "MeasureRequest"), ("/v1/depth", "DepthRequest")):
+        (example,) = schemas[name]["examples"]
+        response = httpx.post(f"{live}{path}", json=example, timeout=60)
+        assert response.status_code == 200, (path, response.text[:300])
