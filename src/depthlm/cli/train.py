@@ -1,4 +1,5 @@
-"""``depthlm train sft|grpo``: one entry point from a CPU smoke test to ``accelerate launch``."""
+"""``depthlm train sft|grpo|vision|recipe``: one entry point from a CPU smoke test to
+``accelerate launch``."""
 
 from __future__ import annotations
 
@@ -84,6 +85,34 @@ app.command("sft")(
 app.command("grpo")(
     _method_command("grpo", "GRPO with DepthLM rewards (δ1, smooth log error, format).")
 )
+
+
+@app.command("vision")
+def vision_command(
+    model: Annotated[str | None, typer.Option(help="Model folder (save_pretrained).")] = None,
+    data: Data = None,
+    output: Annotated[str | None, typer.Option(help="Output folder (a whole model).")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
+    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+    eval_data: Annotated[
+        str | None, typer.Option(help="Held-out JSONL: log direct-readout δ1 as it trains.")
+    ] = None,
+    eval_every: Annotated[int, typer.Option(help="Evaluate every N steps.")] = 500,
+    resume: Annotated[bool, typer.Option(help="Continue from vision-checkpoint.pt.")] = True,
+) -> None:
+    """Warm-start a Qwen-VL model's vision tower on marker location and dense log distance
+    (no layer added; SFT continues from the output)."""
+    with user_errors():
+        from depthlm.training.vision import pretrain_vision
+
+        cfg = _config(
+            config, model=model, data=data, output=output, task=None, focal=focal,
+            max_steps=max_steps, learning_rate=learning_rate, no_crop=False,
+        )  # fmt: skip
+        path = pretrain_vision(cfg, eval_data=eval_data, eval_every=eval_every, resume=resume)
+        typer.echo(f"saved {path}")
 
 
 @app.command("configs")

@@ -4,6 +4,10 @@
 ``recipes/depthlm_tiny.yaml``) or any variant of it; ``--max-steps`` shortens it for a smoke
 run. Each stage is skipped when its output already exists, so a killed run resumes.
 
+An optional ``vision:`` section warm-starts the vision tower before SFT
+(:mod:`depthlm.training.vision`, into ``vision/``): its keys override ``train`` fields (steps,
+learning rate, ...), so crops, focal and marker stay those SFT uses.
+
 An optional ``then:`` list continues training in stages: each entry overrides ``train``
 fields (tasks, steps, learning rate, ...) and starts from the previous stage's weights, into
 ``run-2/``, ``run-3/``, ... — how a shipped model gains tasks without retraining from scratch.
@@ -43,6 +47,7 @@ def run_recipe(
     from depthlm.data.synth import synthesize
     from depthlm.models.tiny import build_tiny
     from depthlm.training.sft import train_sft
+    from depthlm.training.vision import pretrain_vision
 
     out = Path(out)
     records = out / "data" / "records.jsonl"
@@ -52,8 +57,19 @@ def run_recipe(
     if not (init / "model.safetensors").is_file():
         shape = dict(recipe["model"])
         build_tiny(shape.pop("arch"), init, seed=shape.pop("seed", 0), **shape)
+    start = init
+    if recipe.get("vision"):
+        base = dict(recipe["train"])
+        base.update(recipe["vision"])
+        cfg = TrainConfig().update(base, where="recipe vision section")
+        cfg.model, cfg.data, cfg.output = str(init), [str(records)], str(out / "vision")
+        if max_steps is not None:
+            cfg.max_steps = max_steps
+        start = out / "vision"
+        if not (start / "vision.json").is_file():  # finished stages are not re-run
+            pretrain_vision(cfg, resume=resume)
     cfg = TrainConfig().update(dict(recipe["train"]), where="recipe train section")
-    cfg.model, cfg.data, cfg.output = str(init), [str(records)], str(out / "run")
+    cfg.model, cfg.data, cfg.output = str(start), [str(records)], str(out / "run")
     if max_steps is not None:
         cfg.max_steps = max_steps
     model = train_sft(cfg, resume=resume)

@@ -1,0 +1,328 @@
+"""Vision warm-start: teach a from-scratch vision tower where the marker is and how far things
+are, before the language model learns to say it.
+
+Why: a released VLM comes with a vision encoder pretrained on billions of images; a tiny model
+built from a config has none, and SFT on one text answer per image must then teach the vision
+tower, the projector and the language model at once through a few answer tokens. Measured on
+the mixed synthetic world (``docs/embedded.md``), that is the bottleneck: the VLM sat in the
+answer-distribution plateau for 200k+ samples, while the same vision tower trained directly on
+the marked point's distance reached the VLM's accuracy in 32k images.
+
+So this stage trains the model's *own* vision tower (``model.model.visual``, the merger
+included; no layer is added to the saved model) with a temporary linear head on each merged
+image token, on three targets drawn from the same focal-normalised, cropped, arrow-marked
+images SFT uses:
+
+- which token holds the marked pixel (cross-entropy over the image's tokens),
+- log distance of the marked pixel, read from that token,
+- log distance of every other labelled pixel of the record that falls in the crop, read from
+  its token (dense supervision: ~30 labels per image instead of one).
+
+The head is discarded; the output folder is the whole model, loadable by ``from_pretrained``,
+and SFT continues from it with plain text answers. Qwen-VL families only (their vision tower
+returns merged tokens in row-major order).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from depthlm.geometry.camera import Camera
+from depthlm.tasks.labels import point_label
+from depthlm.training.config import TrainConfig
+from depthlm.training.samples import DataSource, SampleBuilder
+from depthlm.utils.io import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "vision-checkpoint.pt"
+REPORT = "vision.json"
+
+
+@dataclass
+class Targets:
+    """One image's targets, in merged-token indices of that image."""
+
+    tokens: int  # merged tokens of the image
+    marked: int  # token holding the marked pixel
+    marked_log: float  # log distance of the marked pixel
+    dense: list[tuple[int, float]]  # (token, log distance) of the record's other labels
+
+
+def vision_tower(model: Any) -> nn.Module:
+    """The model's vision tower (with its merger), or a clear error for other families."""
+    inner = getattr(model, "model", model)
+    visual = getattr(inner, "visual", None)
+    if visual is None:
+        name = type(model).__name__
+        raise ValueError(
+            f"vision warm-start needs a Qwen-VL model (model.model.visual); {name} has none"
+        )
+    return visual
+
+
+def merged_features(visual: nn.Module, pixel_values: torch.Tensor, grid: torch.Tensor):
+    """Merged image tokens ``(sum of tokens, hidden)``, as the language model receives them."""
+    out = visual(pixel_values, grid_thw=grid)
+    if hasattr(out, "pooler_output") and out.pooler_output is not None:
+        return out.pooler_output
+    return out[0] if isinstance(out, tuple) else out
+
+
+def token_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int]) -> int:
+    """Row-major index of the merged token holding pixel ``xy`` of an image of ``size``
+    (w, h) whose merged grid is ``grid`` (rows, cols). The processor may resize by a few
+    pixels to a multiple of the patch, so the position is scaled, not divided."""
+    rows, cols = grid
+    w, h = size
+    r = min(rows - 1, max(0, int(xy[1] * rows / h)))
+    c = min(cols - 1, max(0, int(xy[0] * cols / w)))
+    return r * cols + c
+
+
+class VisionSamples(torch.utils.data.Dataset):
+    """Image ``i`` of the warm-start stream: SFT's distance question ``i`` (same crops, same
+    arrow), its image and its targets."""
+
+    def __init__(self, builder: SampleBuilder, length: int) -> None:
+        self.builder = builder
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, list]:
+        built, probe, source = self.builder.draw(index)
+        record = self.builder._records[source][probe.records[0]]
+        camera = Camera.from_intrinsics(built.cameras[0])
+        pixels = camera.remap_pixels(record.camera, record.pixel_coords)
+        w, h = camera.size
+        dense = []
+        for j, (x, y) in enumerate(pixels):
+            if j != probe.points[0] and 0 <= x < w and 0 <= y < h:
+                d = point_label(record, j, "distance")
+                if d > 0 and math.isfinite(d):
+                    dense.append(((int(x), int(y)), math.log(d)))
+        return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
+
+
+class Collate:
+    """Images → processor tensors; pixel targets → :class:`Targets` on the merged grid."""
+
+    def __init__(self, processor: Any, merge: int) -> None:
+        self.image_processor = getattr(processor, "image_processor", processor)
+        self.merge = merge
+
+    def __call__(self, items: list) -> tuple[dict[str, torch.Tensor], list[Targets]]:
+        enc = self.image_processor([it[0] for it in items], return_tensors="pt")
+        targets = []
+        for (image, marked, marked_log, dense), g in zip(items, enc["image_grid_thw"], strict=True):
+            grid = (int(g[1]) // self.merge, int(g[2]) // self.merge)
+            targets.append(
+                Targets(
+                    tokens=grid[0] * grid[1],
+                    marked=token_of(marked, image.size, grid),
+                    marked_log=marked_log,
+                    dense=[(token_of(xy, image.size, grid), v) for xy, v in dense],
+                )
+            )
+        return dict(enc), targets
+
+
+def losses(out: torch.Tensor, targets: Sequence[Targets]) -> dict[str, torch.Tensor]:
+    """Marker cross-entropy, marked-pixel log-L1 and dense log-L1 of a batch; ``out`` is the
+    head's ``(tokens, 2)`` output: column 0 the marker logit, column 1 the log distance."""
+    ce, marked, dense_idx, dense_val, offset = [], [], [], [], 0
+    for t in targets:
+        logits = out[offset : offset + t.tokens, 0]
+        ce.append(nn.functional.cross_entropy(logits[None], torch.tensor([t.marked])))
+        marked.append((out[offset + t.marked, 1] - t.marked_log).abs())
+        dense_idx += [offset + k for k, _ in t.dense]
+        dense_val += [v for _, v in t.dense]
+        offset += t.tokens
+    parts = {"marker_ce": torch.stack(ce).mean(), "marked_l1": torch.stack(marked).mean()}
+    if dense_idx:
+        pred = out[torch.tensor(dense_idx), 1]
+        parts["dense_l1"] = (pred - torch.tensor(dense_val, dtype=pred.dtype)).abs().mean()
+    else:
+        parts["dense_l1"] = out.sum() * 0.0
+    return parts
+
+
+def warmup_cosine(steps: int, warmup_ratio: float):
+    """LR factor of step ``k``: linear warm-up over ``warmup_ratio`` of ``steps``, then cosine
+    decay to zero (the schedule EMBEDDED.md found to matter)."""
+    warm = max(1, math.ceil(warmup_ratio * steps))
+
+    def factor(k: int) -> float:
+        if k < warm:
+            return (k + 1) / warm
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (k - warm) / max(1, steps - warm))))
+
+    return factor
+
+
+def evaluate(visual: nn.Module, head: nn.Module, loader: Any) -> dict[str, float]:
+    """Direct-readout accuracy on held-out images: δ1 of the log distance at the token the
+    head picks as the marker's, and how often that token is the right one. The bound SFT can
+    reach from this vision tower without the language model adding anything."""
+    hits = located = total = 0
+    visual.eval()
+    with torch.no_grad():
+        for enc, targets in loader:
+            out = head(merged_features(visual, enc["pixel_values"], enc["image_grid_thw"]))
+            offset = 0
+            for t in targets:
+                k = int(out[offset : offset + t.tokens, 0].argmax())
+                located += k == t.marked
+                hits += abs(float(out[offset + k, 1]) - t.marked_log) < math.log(1.25)
+                total += 1
+                offset += t.tokens
+    visual.train()
+    return {"delta1": hits / max(total, 1), "located": located / max(total, 1), "n": total}
+
+
+def pretrain_vision(
+    config: TrainConfig,
+    *,
+    eval_data: str | None = None,
+    eval_images: int = 200,
+    eval_every: int = 500,
+    resume: bool = True,
+) -> Path:
+    """Warm-start ``config.model``'s vision tower into ``config.output`` (see the module doc).
+
+    Uses ``config``'s data, focal, crops, marker, seed, steps, batch size, learning rate
+    (one-cycle: linear warm-up over ``warmup_ratio``, cosine decay), weight decay, grad clip,
+    ``save_steps`` and ``view_cache``. A killed run resumes from ``vision-checkpoint.pt``
+    (written atomically). Returns the output folder, a complete model.
+    """
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    if not config.model:
+        raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
+    out_dir = Path(config.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    model = AutoModelForImageTextToText.from_pretrained(config.model, dtype=torch.float32)
+    processor = AutoProcessor.from_pretrained(config.model)
+    visual = vision_tower(model)
+    merge = int(getattr(model.config.vision_config, "spatial_merge_size", 2))
+    hidden = int(model.config.text_config.hidden_size)  # the merger projects to the LM width
+    head = nn.Linear(hidden, 2)
+    params = [p for p in visual.parameters()] + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, warmup_cosine(config.max_steps, config.warmup_ratio)
+    )
+    history: list[dict[str, float]] = []
+    start = 0
+    ckpt = out_dir / CHECKPOINT
+    if resume and ckpt.is_file():
+        state = torch.load(ckpt, weights_only=False)
+        visual.load_state_dict(state["visual"])
+        head.load_state_dict(state["head"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, history = int(state["step"]), list(state["history"])
+        log.info("vision warm-start: resumed at step %d", start)
+
+    builder = SampleBuilder(
+        config.sources(),
+        config.spec(),
+        tasks={"distance": 1.0},
+        augment=config.augment(),
+        seed=config.seed,
+        cache_size=config.view_cache,
+    )
+    collate = Collate(processor, merge)
+    n = config.max_steps * config.batch_size
+    stream = torch.utils.data.Subset(VisionSamples(builder, n), range(start * config.batch_size, n))
+    loader = torch.utils.data.DataLoader(
+        stream,
+        batch_size=config.batch_size,
+        collate_fn=collate,
+        num_workers=config.num_workers,
+        persistent_workers=False,
+    )
+    held = None
+    if eval_data:
+        held_builder = SampleBuilder(
+            [DataSource(Path(eval_data))],
+            config.spec(),
+            tasks={"distance": 1.0},
+            augment=config.augment(),
+            seed=config.seed + 1,
+            cache_size=config.view_cache,
+        )
+        held = torch.utils.data.DataLoader(
+            VisionSamples(held_builder, eval_images), batch_size=50, collate_fn=collate
+        )
+
+    visual.train()
+    bar = tqdm(total=config.max_steps, initial=start, desc="vision warm-start", unit="step")
+    step = start
+    running: dict[str, float] = {}
+    seen = 0
+    for enc, targets in loader:
+        out = head(merged_features(visual, enc["pixel_values"], enc["image_grid_thw"]))
+        parts = losses(out, targets)
+        loss = parts["marker_ce"] + parts["marked_l1"] + parts["dense_l1"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+        opt.step()
+        sched.step()
+        step += 1
+        for k, v in parts.items():
+            running[k] = running.get(k, 0.0) + float(v)
+        seen += 1
+        bar.update(1)
+        if step % config.logging_steps == 0 or step == config.max_steps:
+            row: dict[str, float] = {"step": step}
+            row.update({k: v / seen for k, v in running.items()})
+            if held is not None and (step % eval_every == 0 or step == config.max_steps):
+                row.update({f"eval_{k}": v for k, v in evaluate(visual, head, held).items()})
+            history.append(row)
+            bar.set_postfix({k: round(v, 3) for k, v in row.items() if k != "step"})
+            running, seen = {}, 0
+        if step % config.save_steps == 0 and step < config.max_steps:
+            _save_checkpoint(ckpt, visual, head, opt, sched, step, history)
+    bar.close()
+
+    model.save_pretrained(out_dir)
+    processor.save_pretrained(out_dir)
+    report = {"config": config.to_dict(), "steps": step, "history": history}
+    atomic_write_bytes(out_dir / REPORT, json.dumps(report, indent=1).encode())
+    ckpt.unlink(missing_ok=True)
+    return out_dir
+
+
+def _save_checkpoint(
+    path: Path, visual: nn.Module, head: nn.Module, opt: Any, sched: Any, step: int, history: list
+) -> None:
+    """Everything a resumed run needs, written atomically (a kill never leaves half a file)."""
+    buf = io.BytesIO()
+    torch.save(
+        {
+            "visual": visual.state_dict(),
+            "head": head.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "step": step,
+            "history": history,
+        },
+        buf,
+    )
+    atomic_write_bytes(path, buf.getvalue())
