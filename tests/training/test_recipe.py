@@ -13,10 +13,10 @@ def test_shipped_recipe_is_complete():
     recipe = load_recipe()
     assert recipe["model"]["arch"] == "qwen2_5_vl"
     assert set(recipe["train"]["tasks"]) == {
-        "distance", "principal_axis", "speed", "time", "two_point", "pose"
+        "distance", "principal_axis", "speed", "time", "two_point", "pose", "multi_point", "fov"
     }  # fmt: skip
-    (stage2,) = recipe["then"]  # the shipped weights: stage 2 adds the two extra tasks
-    assert {"multi_point", "fov"} <= set(stage2["tasks"]) and stage2["focal_fallback"] == "default"
+    assert recipe["train"]["focal_fallback"] == "default" and recipe["train"]["window"] is True
+    assert recipe["vision"]["max_steps"] > 0  # the vision warm-start stage comes first
 
 
 def test_bad_recipe(tmp_path):
@@ -29,17 +29,29 @@ def test_bad_recipe(tmp_path):
 
 
 @pytest.mark.slow
-def test_small_recipe_runs_and_resumes(tmp_path):
+def test_small_recipe_runs_and_resumes(tmp_path, monkeypatch):
+    from depthlm.training import sft
+
+    starts, real = [], sft.train_sft
+    monkeypatch.setattr(
+        sft, "train_sft", lambda cfg, **kw: starts.append(cfg.model) or real(cfg, **kw)
+    )
     recipe = load_recipe()
     recipe["world"] = {"images": 4, "seed": 5, "size": 64, "points": 10, "views": 2}
     recipe["model"] = {"arch": "qwen2_5_vl", "seed": 0}
     recipe["train"].update(focal=32, crop_height=None, crop_width=None, batch_size=4,
                            save_steps=2, num_workers=0)  # fmt: skip
+    recipe["train"].update(tasks={"distance": 1, "pose": 1}, window=False)
+    recipe["vision"] = {"learning_rate": 1e-3}
     recipe["then"] = [{"tasks": {"distance": 1, "multi_point": 1}, "learning_rate": 1e-4}]
     out = run_recipe(recipe, tmp_path, max_steps=2)
     assert out == tmp_path / "run-2"  # the second stage, started from the first one's weights
+    assert json.loads((tmp_path / "vision" / "vision.json").read_text())["steps"] == 2
+    assert starts == [str(tmp_path / "vision"), str(tmp_path / "run")]  # SFT from the warm ViT
     contract = json.loads((out / "depthlm.json").read_text())
     assert contract["focal"] == 32 and "multi_point" in json.dumps(contract)
     stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
+    warm = (tmp_path / "vision" / "model.safetensors").stat().st_mtime_ns
     run_recipe(recipe, tmp_path, max_steps=2)  # finished stages are kept
     assert (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns == stamp
+    assert (tmp_path / "vision" / "model.safetensors").stat().st_mtime_ns == warm

@@ -286,7 +286,7 @@ def pretrain_vision(
         sched.step()
         step += 1
         for k, v in parts.items():
-            running[k] = running.get(k, 0.0) + float(v)
+            running[k] = running.get(k, 0.0) + v.item()
         seen += 1
         bar.update(1)
         if step % config.logging_steps == 0 or step == config.max_steps:

@@ -1,0 +1,117 @@
+"""Vision warm-start: targets sit where the marker is, only the vision tower trains, a killed run
+resumes to the same weights, and the output is a whole model SFT can start from."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from depthlm.data.synth import synthesize
+from depthlm.training import vision
+from depthlm.training.config import TrainConfig
+from depthlm.training.samples import SampleBuilder
+from depthlm.training.vision import Targets, VisionSamples, losses, pretrain_vision, token_of
+from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
+
+
+def test_token_of_is_row_major_and_clamped():
+    assert token_of((0, 0), (112, 84), (3, 4)) == 0
+    assert token_of((111, 83), (112, 84), (3, 4)) == 11
+    assert token_of((28, 28), (112, 84), (3, 4)) == 1 * 4 + 1
+    assert token_of((500, -3), (112, 84), (3, 4)) == 3  # outside: the nearest edge token
+
+
+def test_losses_reward_the_marked_token_and_its_distance():
+    t = [Targets(tokens=4, marked=2, marked_log=math.log(5.0), dense=[(0, 0.0), (3, 1.0)])]
+    good = torch.tensor([[-9.0, 0.0], [-9.0, 0.5], [9.0, math.log(5.0)], [-9.0, 1.0]])
+    bad = good.clone()
+    bad[:, 0] = torch.tensor([9.0, -9.0, -9.0, -9.0])
+    bad[2, 1] = 0.0
+    g, b = losses(good, t), losses(bad, t)
+    assert g["marked_l1"] < 1e-6 and g["dense_l1"] < 1e-6 and g["marker_ce"] < 1e-3
+    assert b["marker_ce"] > 10 and b["marked_l1"] == pytest.approx(math.log(5.0))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vision-data")
+    return synthesize(out, images=4, seed=21, size=96, points=30, progress=False)
+
+
+def small_config(model, data, out, steps=4):
+    return TrainConfig(
+        model=str(model), data=[str(data)], output=str(out), focal=64.0, preset="short",
+        crop_height=(48, 72), crop_width=(64, 96), max_steps=steps, batch_size=4,
+        learning_rate=3e-3, warmup_ratio=0.25, max_grad_norm=1.0, save_steps=2,
+        logging_steps=1, report_to=[],
+    )  # fmt: skip
+
+
+def test_samples_put_the_marked_target_under_the_arrow(data, tmp_path):
+    cfg = small_config("unused", data, tmp_path)
+    builder = SampleBuilder(cfg.sources(), cfg.spec(), augment=cfg.augment(), seed=3)
+    samples = VisionSamples(builder, 10)
+    for i in range(10):
+        image, (x, y), marked_log, dense = samples[i]
+        built, _, _ = builder.draw(i)  # the same draw as SFT's distance question i
+        assert (x, y) == tuple(built.pixels[0]) and marked_log == pytest.approx(
+            math.log(built.label)
+        )
+        rgb = np.asarray(image)
+        assert tuple(rgb[y, x - 1]) == (255, 0, 0)  # the arrow's tip, one pixel left
+        assert dense and all(0 <= px < image.width and 0 <= py < image.height
+                             for (px, py), _ in dense)  # fmt: skip
+        assert all(np.isfinite(v) for _, v in dense)
+
+
+def test_non_qwen_models_get_a_clear_error():
+    with pytest.raises(ValueError, match="needs a Qwen-VL model"):
+        vision.vision_tower(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["qwen2_5_vl", "qwen2_vl", "qwen3_vl"])
+def test_only_the_vision_tower_trains(arch, data, tmp_path, tmp_path_factory):
+    model = tiny_model_dir(arch, tmp_path_factory)
+    out = pretrain_vision(
+        small_config(model, data, tmp_path / "v"), eval_data=str(data), eval_images=8
+    )
+    before, after = load_file(model / "model.safetensors"), load_file(out / "model.safetensors")
+    assert before.keys() == after.keys()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(".visual." in k or k.startswith("visual.") for k in changed), changed
+    report = json.loads((out / "vision.json").read_text())
+    assert report["steps"] == 4 and "eval_delta1" in report["history"][-1]
+    assert not (out / vision.CHECKPOINT).exists()  # finished: no stale checkpoint
+    from transformers import AutoModelForImageTextToText
+
+    AutoModelForImageTextToText.from_pretrained(out)  # a whole model
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_weights(data, tmp_path, tmp_path_factory, monkeypatch):
+    model = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    straight = pretrain_vision(small_config(model, data, tmp_path / "a"))
+
+    calls = {"n": 0}
+    real = vision.losses
+
+    def dying(out, targets):
+        calls["n"] += 1
+        if calls["n"] == 4:  # after the step-2 checkpoint, before step 4 finishes
+            raise KeyboardInterrupt
+        return real(out, targets)
+
+    monkeypatch.setattr(vision, "losses", dying)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain_vision(small_config(model, data, tmp_path / "b"))
+    assert (tmp_path / "b" / vision.CHECKPOINT).is_file()
+    monkeypatch.setattr(vision, "losses", real)
+    resumed = pretrain_vision(small_config(model, data, tmp_path / "b"))
+    a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    steps = [h["step"] for h in json.loads((resumed / "vision.json").read_text())["history"]]
+    assert steps == [1, 2, 3, 4]
