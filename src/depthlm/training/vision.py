@@ -203,7 +203,7 @@ def pretrain_vision(
     """Warm-start ``config.model``'s vision tower into ``config.output`` (see the module doc).
 
     Uses ``config``'s data, focal, crops, marker, seed, steps, batch size, learning rate
-    (one-cycle: linear warm-up over ``warmup_ratio``, cosine decay), weight decay, grad clip,
+    (linear warm-up over ``warmup_ratio``, then cosine decay), weight decay, grad clip,
     ``save_steps`` and ``view_cache``. A killed run resumes from ``vision-checkpoint.pt``
     (written atomically). Returns the output folder, a complete model.
     """
@@ -221,22 +221,13 @@ def pretrain_vision(
     merge = int(getattr(model.config.vision_config, "spatial_merge_size", 2))
     hidden = int(model.config.text_config.hidden_size)  # the merger projects to the LM width
     head = nn.Linear(hidden, 2)
-    params = [p for p in visual.parameters()] + list(head.parameters())
+    params = list(visual.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, warmup_cosine(config.max_steps, config.warmup_ratio)
     )
-    history: list[dict[str, float]] = []
-    start = 0
     ckpt = out_dir / CHECKPOINT
-    if resume and ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
-        visual.load_state_dict(state["visual"])
-        head.load_state_dict(state["head"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start, history = int(state["step"]), list(state["history"])
-        log.info("vision warm-start: resumed at step %d", start)
+    start, history = _restore(ckpt, visual, head, opt, sched) if resume else (0, [])
 
     builder = SampleBuilder(
         config.sources(),
@@ -256,19 +247,7 @@ def pretrain_vision(
         num_workers=config.num_workers,
         persistent_workers=False,
     )
-    held = None
-    if eval_data:
-        held_builder = SampleBuilder(
-            [DataSource(Path(eval_data))],
-            config.spec(),
-            tasks={"distance": 1.0},
-            augment=config.augment(),
-            seed=config.seed + 1,
-            cache_size=config.view_cache,
-        )
-        held = torch.utils.data.DataLoader(
-            VisionSamples(held_builder, eval_images), batch_size=50, collate_fn=collate
-        )
+    held = _held_out(config, eval_data, eval_images, collate) if eval_data else None
 
     visual.train()
     bar = tqdm(total=config.max_steps, initial=start, desc="vision warm-start", unit="step")
@@ -307,6 +286,34 @@ def pretrain_vision(
     atomic_write_bytes(out_dir / REPORT, json.dumps(report, indent=1).encode())
     ckpt.unlink(missing_ok=True)
     return out_dir
+
+
+def _restore(path: Path, visual: nn.Module, head: nn.Module, opt: Any, sched: Any):
+    """``(step, history)`` of a killed run's checkpoint, its state loaded; ``(0, [])`` if none."""
+    if not path.is_file():
+        return 0, []
+    state = torch.load(path, weights_only=True)
+    visual.load_state_dict(state["visual"])
+    head.load_state_dict(state["head"])
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    log.info("vision warm-start: resumed at step %d", state["step"])
+    return int(state["step"]), list(state["history"])
+
+
+def _held_out(config: TrainConfig, data: str, images: int, collate: Collate) -> Any:
+    """Loader of ``images`` held-out distance questions, cropped and marked as in training."""
+    builder = SampleBuilder(
+        [DataSource(Path(data))],
+        config.spec(),
+        tasks={"distance": 1.0},
+        augment=config.augment(),
+        seed=config.seed + 1,
+        cache_size=config.view_cache,
+    )
+    return torch.utils.data.DataLoader(
+        VisionSamples(builder, images), batch_size=50, collate_fn=collate
+    )
 
 
 def _save_checkpoint(
