@@ -76,3 +76,26 @@ def test_multi_point_questions_go_through_the_window_too() -> None:
         get_task("multi_point").ask([view], [[10, 60], [190, 60]], {}, spec.prompt, spec.marker)
         is None
     )  # no window holds both
+
+
+def test_multi_point_questions_are_planned_per_window() -> None:
+    """Points spread over a view wider than the window are split so that every question fits
+    one window and lays out inside it: each planned question can then be asked (found when
+    the shipped model gained a window: `bench multipoint` hit a plan it could not ask)."""
+    from depthlm.tasks.multi_point import plan_queries
+
+    rng = np.random.default_rng(1)
+    image = Image.fromarray((rng.random((120, 200, 3)) * 255).astype(np.uint8))
+    spec = QuerySpec(focal=None, preset="compact", window=(80, 60))
+    view = prepare_view(image, CAM, spec)
+    pts = [[int(x), int(y)] for x, y in rng.integers([8, 8], [192, 112], size=(40, 2))]
+    groups, skipped = plan_queries(pts, view.image.size, spec.marker, 16, window=spec.window)
+    assert len(groups) > 1
+    assert sorted([i for g in groups for i in g] + skipped) == list(range(40))
+    task = get_task("multi_point")
+    for group in groups:
+        q = task.ask([view], [pts[i] for i in group], {}, spec.prompt, spec.marker)
+        assert q is not None and q.images[0].size == (80, 60)
+    whole, _ = plan_queries(pts, view.image.size, spec.marker, 16)  # no window: any spread
+    assert any(task.ask([view], [pts[i] for i in g], {}, spec.prompt, spec.marker) is None
+               for g in whole)  # fmt: skip  # what the window-blind plan produced

@@ -105,7 +105,9 @@ def measure_many(
         )
     view = prepare_view(pil, camera, spec)
     marked = view.remap(pts)
-    groups, skipped = plan_queries(marked.tolist(), view.image.size, spec.marker, k)
+    groups, skipped = plan_queries(
+        marked.tolist(), view.image.size, spec.marker, k, window=spec.window
+    )
     questions = [_question(task, view, pts, group, spec) for group in groups]
     texts = _ask_all(model, questions, spec)
     metres = np.full(len(pts), np.nan)
@@ -158,7 +160,7 @@ def multi_questions(
             idx = sorted(int(i) for i in rng.choice(n, size=points, replace=False))
         view = builder.view(r)
         marked = view.remap([rec.pixel_coords[i] for i in idx]).tolist()
-        groups, lost = plan_queries(marked, view.image.size, spec.marker, k)
+        groups, lost = plan_queries(marked, view.image.size, spec.marker, k, window=spec.window)
         skipped += len(lost)
         for group in groups:
             probe = Probe((r,), tuple(idx[j] for j in group), (("K", float(len(group))),))

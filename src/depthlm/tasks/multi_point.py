@@ -30,6 +30,8 @@ import numpy as np
 from PIL import Image
 
 from depthlm.data.records import Record
+from depthlm.data.transforms import window_around
+from depthlm.geometry.camera import Camera
 from depthlm.prompting.markers import draw_markers, get_marker, layout_markers
 from depthlm.prompting.parsing import parse_answers
 from depthlm.prompting.presets import PromptPreset
@@ -73,6 +75,7 @@ def plan_queries(
     marker: str = "arrow",
     k: int = K_RANGE[1],
     min_gap: int = MIN_GAP,
+    window: tuple[int, int] | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """Split model-input ``pixels`` into questions of at most ``k`` points that each satisfy
     the layout rule: ``(groups, skipped)``, indices into ``pixels``.
@@ -81,9 +84,15 @@ def plan_queries(
     already taken; a point that clashes waits for a later question. Points that cannot be
     marked even alone (too near the border for the marker or its label ``"1"``) are
     ``skipped``, never moved. Deterministic, so the same points give the same questions.
+
+    ``window`` (a contract's ``QuerySpec.window``): each question must also fit one inference
+    window, and lay out inside the crop :func:`~depthlm.data.transforms.window_around` gives
+    it — exactly what :meth:`Task.ask` will cut, so every planned question can be asked.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1 point per question, got {k}")
+    if window is not None:
+        return _plan_windowed(pixels, image_size, marker, k, min_gap, window)
     skipped = [
         i
         for i, xy in enumerate(pixels)
@@ -100,6 +109,43 @@ def plan_queries(
         kept = [remaining[j] for j in layout.kept]
         groups.append(kept)
         taken = set(kept)
+        remaining = [i for i in remaining if i not in taken]
+    return groups, skipped
+
+
+def _plan_windowed(
+    pixels: Sequence[Sequence[int]],
+    image_size: tuple[int, int],
+    marker: str,
+    k: int,
+    min_gap: int,
+    window: tuple[int, int],
+) -> tuple[list[list[int]], list[int]]:
+    """:func:`plan_queries` when questions are asked through a window (same greedy order)."""
+    frame = Camera(1.0, 1.0, 0.0, 0.0, int(image_size[0]), int(image_size[1]))
+    margin = get_marker(marker).margin
+
+    def fits(group: list[int]) -> bool:
+        box = window_around(frame, [pixels[i] for i in group], window, margin)
+        if box is None:
+            return False
+        left, top, w, h = box
+        shifted = [(pixels[i][0] - left, pixels[i][1] - top) for i in group]
+        return len(layout_markers(shifted, (w, h), marker, min_gap).kept) == len(group)
+
+    skipped = [i for i in range(len(pixels)) if not fits([i])]
+    gone = set(skipped)
+    remaining = [i for i in range(len(pixels)) if i not in gone]
+    groups: list[list[int]] = []
+    while remaining:
+        group = [remaining[0]]  # fits alone (checked above)
+        for i in remaining[1:]:
+            if len(group) == k:
+                break
+            if fits([*group, i]):
+                group.append(i)
+        groups.append(group)
+        taken = set(group)
         remaining = [i for i in remaining if i not in taken]
     return groups, skipped
 
