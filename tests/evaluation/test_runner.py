@@ -209,3 +209,14 @@ def test_image_size_mismatch_names_the_file(toy_jsonl, tmp_path):
         evaluate(
             EchoVLM(), [toy_jsonl], tmp_path / "r.json", spec=QuerySpec(focal=120.0), progress=False
         )
+
+
+def test_a_windowed_contract_resumes(tmp_path):
+    """A header holding a tuple (a contract's window) reads back as a list: reopening the file
+    must still match it, or no run of a windowed model could resume."""
+    from depthlm.evaluation.cache import PredictionCache
+
+    header = {"spec": {"focal": 160.0, "window": (154, 126)}}
+    PredictionCache(tmp_path / "p.jsonl", header).append([{"dataset": "d", "probe": "0:1"}])
+    again = PredictionCache(tmp_path / "p.jsonl", header)
+    assert ("d", "0:1") in again

@@ -24,7 +24,9 @@ class PredictionCache:
 
     def __init__(self, path: str | Path, header: dict[str, Any]) -> None:
         self.path = Path(path)
-        self.header = header
+        # As it reads back from the file: a tuple (a contract's window) comes back a list, and
+        # comparing the two would refuse to resume every run of a windowed model.
+        self.header = json.loads(json.dumps(header))
         self.rows: dict[Key, dict[str, Any]] = {}
         self._load()
 
