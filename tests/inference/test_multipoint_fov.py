@@ -88,9 +88,12 @@ def test_measure_many_groups_asks_and_reports(recorded):
 
 
 def single_image_size(model):
-    """The focal-normalised size of ``image()`` at focal 100 for the model's spec."""
+    """The focal-normalised size of ``image()`` at focal 100 for the model's spec, cut to its
+    inference window when the contract has one."""
     camera, _ = resolve_camera(image_pil(), focal=100.0)
-    return prepare_view(image_pil(), camera, model.spec).image.size
+    w, h = prepare_view(image_pil(), camera, model.spec).image.size
+    window = model.spec.window or (w, h)
+    return min(w, window[0]), min(h, window[1])
 
 
 def image_pil():

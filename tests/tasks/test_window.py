@@ -99,3 +99,24 @@ def test_multi_point_questions_are_planned_per_window() -> None:
     whole, _ = plan_queries(pts, view.image.size, spec.marker, 16)  # no window: any spread
     assert any(task.ask([view], [pts[i] for i in g], {}, spec.prompt, spec.marker) is None
                for g in whole)  # fmt: skip  # what the window-blind plan produced
+
+
+def test_multi_point_build_lays_out_in_the_window_it_is_asked_through() -> None:
+    """The scored question keeps every point plan_queries grouped: build lays the candidates
+    out in the window crop, not in the whole view (whose borders place labels differently)."""
+    from depthlm.data.records import Record
+    from depthlm.tasks.base import Probe
+    from depthlm.tasks.multi_point import MultiPoint, plan_queries
+
+    rng = np.random.default_rng(2)
+    image = Image.fromarray((rng.random((120, 200, 3)) * 255).astype(np.uint8))
+    spec = QuerySpec(focal=None, preset="compact", window=(80, 60))
+    view = prepare_view(image, CAM, spec)
+    pts = [[int(x), int(y)] for x, y in rng.integers([8, 8], [192, 112], size=(40, 2))]
+    rec = Record(image="x.png", intrinsics=CAM.to_list(), pixel_coords=pts, depth=[2.0] * 40)
+    groups, _ = plan_queries(pts, view.image.size, spec.marker, 16, window=spec.window)
+    task = MultiPoint()
+    for group in groups:
+        probe = Probe((0,), tuple(group), (("K", float(len(group))),))
+        built = task.build([view], [rec], probe, spec.prompt, spec.marker, with_target=False)
+        assert built is not None and built.indices == group

@@ -73,7 +73,13 @@ def _method_command(method: str, doc: str) -> Callable[..., None]:
                 from depthlm.training.sft import train_sft as train
             else:
                 from depthlm.training.grpo import train_grpo as train
-            typer.echo(f"saved {train(cfg, resume=resume)}")
+            from depthlm.training.launch import close_process_group
+
+            try:
+                path = train(cfg, resume=resume)
+            finally:
+                close_process_group()
+            typer.echo(f"saved {path}")
 
     command.__doc__ = doc
     return command

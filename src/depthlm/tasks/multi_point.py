@@ -24,7 +24,7 @@ which would blur K answers into one, so it refuses this task: score it per point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -113,15 +113,16 @@ def plan_queries(
     return groups, skipped
 
 
-def _plan_windowed(
+def _window_rule(
     pixels: Sequence[Sequence[int]],
     image_size: tuple[int, int],
     marker: str,
-    k: int,
     min_gap: int,
     window: tuple[int, int],
-) -> tuple[list[list[int]], list[int]]:
-    """:func:`plan_queries` when questions are asked through a window (same greedy order)."""
+) -> Callable[[list[int]], bool]:
+    """Whether points ``group`` (indices into ``pixels``) share one inference window and lay
+    out inside the crop :func:`~depthlm.data.transforms.window_around` gives them — the crop
+    :meth:`Task.ask` will cut."""
     frame = Camera(1.0, 1.0, 0.0, 0.0, int(image_size[0]), int(image_size[1]))
     margin = get_marker(marker).margin
 
@@ -133,17 +134,36 @@ def _plan_windowed(
         shifted = [(pixels[i][0] - left, pixels[i][1] - top) for i in group]
         return len(layout_markers(shifted, (w, h), marker, min_gap).kept) == len(group)
 
+    return fits
+
+
+def _greedy(candidates: Sequence[int], fits: Callable[[list[int]], bool], k: int) -> list[int]:
+    """The first candidates, in order, that fit beside the ones already taken (at most k)."""
+    group: list[int] = []
+    for i in candidates:
+        if len(group) == k:
+            break
+        if fits([*group, i]):
+            group.append(i)
+    return group
+
+
+def _plan_windowed(
+    pixels: Sequence[Sequence[int]],
+    image_size: tuple[int, int],
+    marker: str,
+    k: int,
+    min_gap: int,
+    window: tuple[int, int],
+) -> tuple[list[list[int]], list[int]]:
+    """:func:`plan_queries` when questions are asked through a window (same greedy order)."""
+    fits = _window_rule(pixels, image_size, marker, min_gap, window)
     skipped = [i for i in range(len(pixels)) if not fits([i])]
     gone = set(skipped)
     remaining = [i for i in range(len(pixels)) if i not in gone]
     groups: list[list[int]] = []
     while remaining:
-        group = [remaining[0]]  # fits alone (checked above)
-        for i in remaining[1:]:
-            if len(group) == k:
-                break
-            if fits([*group, i]):
-                group.append(i)
+        group = _greedy(remaining, fits, k)  # never empty: each remaining point fits alone
         groups.append(group)
         taken = set(group)
         remaining = [i for i in remaining if i not in taken]
@@ -250,14 +270,19 @@ class MultiPoint(Task):
         rec = records[probe.records[0]]
         view = views[0]
         k = int(probe.kwargs.get("K", len(probe.points)))
-        marked = view.remap([rec.pixel_coords[p] for p in probe.points])
-        layout = layout_markers(marked, view.image.size, marker, self.min_gap, limit=k)
-        if len(layout.kept) < min(k, MIN_POINTS):
+        marked = view.remap([rec.pixel_coords[p] for p in probe.points]).tolist()
+        window, size = view.spec.window, view.image.size
+        if window is None or (size[0] <= window[0] and size[1] <= window[1]):
+            kept = layout_markers(marked, size, marker, self.min_gap, limit=k).kept
+        else:  # lay out in the window the question will be cut to, as plan_queries does
+            fits = _window_rule(marked, size, marker, self.min_gap, window)
+            kept = _greedy(range(len(marked)), fits, k)
+        if len(kept) < min(k, MIN_POINTS):
             return None
-        indices = [probe.points[j] for j in layout.kept]
+        indices = [probe.points[j] for j in kept]
         params = {**probe.kwargs, "K": float(len(indices))}
         built = self.ask(views, [rec.pixel_coords[i] for i in indices], params, preset, marker)
-        if built is None:  # only with an inference window the kept points cannot share
+        if built is None:  # cannot happen: the kept points lay out where ask marks them
             return None
         built.labels = self.values(rec, indices)
         built.indices = list(indices)

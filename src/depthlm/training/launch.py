@@ -29,3 +29,17 @@ def accelerate_config(name: str) -> Path:
         names = [p.stem for p in list_accelerate_configs()]
         raise ValueError(f"no accelerate config {name!r}; choose from {names}")
     return path
+
+
+def close_process_group() -> None:
+    """Tear down the process group a distributed run opened, before the interpreter exits.
+
+    Left to interpreter shutdown, gloo's threads can outlive the objects they use and abort the
+    process ("terminate called without an active exception") after the model was saved, so
+    torchrun reports a finished run as failed. Called once per CLI command, not after each
+    stage: a recipe's stages share the group. No barrier: the trainers already wait for
+    every rank before saving, and a failed rank must not leave the others blocked here."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
