@@ -57,28 +57,22 @@ def run_recipe(
     if not (init / "model.safetensors").is_file():
         shape = dict(recipe["model"])
         build_tiny(shape.pop("arch"), init, seed=shape.pop("seed", 0), **shape)
+
+    def stage(overrides: dict[str, Any], where: str, model: Path, output: str) -> TrainConfig:
+        """The ``train`` section with a stage's overrides, on this run's data and folders."""
+        cfg = TrainConfig().update({**recipe["train"], **overrides}, where=where)
+        cfg.model, cfg.data, cfg.output = str(model), [str(records)], str(out / output)
+        if max_steps is not None:
+            cfg.max_steps = max_steps
+        return cfg
+
     start = init
     if recipe.get("vision"):
-        base = dict(recipe["train"])
-        base.update(recipe["vision"])
-        cfg = TrainConfig().update(base, where="recipe vision section")
-        cfg.model, cfg.data, cfg.output = str(init), [str(records)], str(out / "vision")
-        if max_steps is not None:
-            cfg.max_steps = max_steps
-        start = out / "vision"
+        cfg = stage(recipe["vision"], "recipe vision section", init, "vision")
+        start = Path(cfg.output)
         if not (start / "vision.json").is_file():  # finished stages are not re-run
             pretrain_vision(cfg, resume=resume)
-    cfg = TrainConfig().update(dict(recipe["train"]), where="recipe train section")
-    cfg.model, cfg.data, cfg.output = str(start), [str(records)], str(out / "run")
-    if max_steps is not None:
-        cfg.max_steps = max_steps
-    model = train_sft(cfg, resume=resume)
-    for k, stage in enumerate(recipe.get("then") or [], start=2):
-        base = dict(recipe["train"])
-        base.update(stage)
-        cfg = TrainConfig().update(base, where=f"recipe then[{k - 2}]")
-        cfg.model, cfg.data, cfg.output = str(model), [str(records)], str(out / f"run-{k}")
-        if max_steps is not None:
-            cfg.max_steps = max_steps
-        model = train_sft(cfg, resume=resume)
+    model = train_sft(stage({}, "recipe train section", start, "run"), resume=resume)
+    for k, extra in enumerate(recipe.get("then") or [], start=2):
+        model = train_sft(stage(extra, f"recipe then[{k - 2}]", model, f"run-{k}"), resume=resume)
     return model
