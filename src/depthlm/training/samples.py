@@ -89,6 +89,10 @@ class SampleBuilder:
         self._task_p = _normalise(list(self.tasks.values()))
         self._cache: OrderedDict[int, View] = OrderedDict()
 
+    def record(self, source: int, index: int) -> Record:
+        """Record ``index`` of source ``source`` (as :meth:`draw` reports them)."""
+        return self._records[source][index]
+
     def task_of(self, built: TaskInput) -> Task:
         """The task object that built ``built``."""
         return next(t for t in self._tasks if t.name == built.task)

@@ -103,7 +103,7 @@ class VisionSamples(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, list]:
         built, probe, source = self.builder.draw(index)
-        record = self.builder._records[source][probe.records[0]]
+        record = self.builder.record(source, probe.records[0])
         camera = Camera.from_intrinsics(built.cameras[0])
         pixels = camera.remap_pixels(record.camera, record.pixel_coords)
         w, h = camera.size
@@ -229,17 +229,10 @@ def pretrain_vision(
     ckpt = out_dir / CHECKPOINT
     start, history = _restore(ckpt, visual, head, opt, sched) if resume else (0, [])
 
-    builder = SampleBuilder(
-        config.sources(),
-        config.spec(),
-        tasks={"distance": 1.0},
-        augment=config.augment(),
-        seed=config.seed,
-        cache_size=config.view_cache,
-    )
     collate = Collate(processor, merge)
     n = config.max_steps * config.batch_size
-    stream = torch.utils.data.Subset(VisionSamples(builder, n), range(start * config.batch_size, n))
+    samples = _samples(config, config.sources(), config.seed, n)
+    stream = torch.utils.data.Subset(samples, range(start * config.batch_size, n))
     loader = torch.utils.data.DataLoader(
         stream,
         batch_size=config.batch_size,
@@ -301,19 +294,25 @@ def _restore(path: Path, visual: nn.Module, head: nn.Module, opt: Any, sched: An
     return int(state["step"]), list(state["history"])
 
 
-def _held_out(config: TrainConfig, data: str, images: int, collate: Collate) -> Any:
-    """Loader of ``images`` held-out distance questions, cropped and marked as in training."""
+def _samples(
+    config: TrainConfig, sources: list[DataSource], seed: int, length: int
+) -> VisionSamples:
+    """``length`` distance questions of ``sources``, cropped and marked as SFT draws them."""
     builder = SampleBuilder(
-        [DataSource(Path(data))],
+        sources,
         config.spec(),
         tasks={"distance": 1.0},
         augment=config.augment(),
-        seed=config.seed + 1,
+        seed=seed,
         cache_size=config.view_cache,
     )
-    return torch.utils.data.DataLoader(
-        VisionSamples(builder, images), batch_size=50, collate_fn=collate
-    )
+    return VisionSamples(builder, length)
+
+
+def _held_out(config: TrainConfig, data: str, images: int, collate: Collate) -> Any:
+    """Loader of ``images`` held-out distance questions, cropped and marked as in training."""
+    samples = _samples(config, [DataSource(Path(data))], config.seed + 1, images)
+    return torch.utils.data.DataLoader(samples, batch_size=50, collate_fn=collate)
 
 
 def _save_checkpoint(
