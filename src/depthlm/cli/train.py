@@ -18,6 +18,11 @@ Tasks = Annotated[
     list[str] | None,
     typer.Option("--task", help="task[:weight], repeatable (distance, speed, pose, ...)."),
 ]
+Model = Annotated[str | None, typer.Option(help="Model folder (save_pretrained).")]
+Config = Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")]
+Focal = Annotated[float | None, typer.Option(help="Canonical focal length (px).")]
+MaxSteps = Annotated[int | None, typer.Option(help="Optimizer steps.")]
+LearningRate = Annotated[float | None, typer.Option("--lr", help="Peak LR.")]
 
 
 def _config(config: Path | None, **flags) -> object:
@@ -45,17 +50,17 @@ def _method_command(method: str, doc: str) -> Callable[..., None]:
     """One command function per training method, from a single list of options."""
 
     def command(
-        model: Annotated[str | None, typer.Option(help="Model folder (save_pretrained).")] = None,
+        model: Model = None,
         data: Data = None,
         output: Annotated[str | None, typer.Option(help="Run folder.")] = None,
-        config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
+        config: Config = None,
         task: Tasks = None,
-        focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
+        focal: Focal = None,
         preset: Annotated[str | None, typer.Option(help="official | short | FILE.json")] = None,
         marker: Annotated[str | None, typer.Option(help="arrow | circle | cross")] = None,
-        max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+        max_steps: MaxSteps = None,
         batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
-        learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+        learning_rate: LearningRate = None,
         save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
         seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
         lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
@@ -95,13 +100,13 @@ app.command("grpo")(
 
 @app.command("vision")
 def vision_command(
-    model: Annotated[str | None, typer.Option(help="Model folder (save_pretrained).")] = None,
+    model: Model = None,
     data: Data = None,
     output: Annotated[str | None, typer.Option(help="Output folder (a whole model).")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML of TrainConfig fields.")] = None,
-    focal: Annotated[float | None, typer.Option(help="Canonical focal length (px).")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
-    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak LR.")] = None,
+    config: Config = None,
+    focal: Focal = None,
+    max_steps: MaxSteps = None,
+    learning_rate: LearningRate = None,
     eval_data: Annotated[
         str | None, typer.Option(help="Held-out JSONL: log direct-readout δ1 as it trains.")
     ] = None,
