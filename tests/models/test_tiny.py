@@ -165,3 +165,22 @@ def test_embedded_shape_options(tmp_path: Path) -> None:
         text="<|vision_start|><|image_pad|><|vision_end|>", images=Image.new("RGB", (56, 56))
     )
     assert batch["image_grid_thw"].tolist() == [[1, 8, 8]]
+
+
+@pytest.mark.parametrize("arch", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"])
+def test_vision_merge_size_reaches_processor(arch: str, tmp_path: Path) -> None:
+    """A 4x4 merge (smaller patches, same merged-token size) must reach the image processor:
+    with the processor left at 2x2, the image-token count would not match the tower's output
+    and the forward pass would fail."""
+    out = build_tiny(arch, tmp_path, vision_patch_size=8, vision_spatial_merge_size=4)
+    model = AutoModelForImageTextToText.from_pretrained(out)
+    processor = AutoProcessor.from_pretrained(out)
+    assert processor.image_processor.merge_size == 4
+    inputs = processor.apply_chat_template(
+        _conversation(Image.new("RGB", (128, 128)))[:2],
+        add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
+    )
+    n_image_tokens = int((inputs["input_ids"] == model.config.image_token_id).sum())
+    assert n_image_tokens == 16  # 128 px / (8 px x 4) = 4 x 4 merged tokens
+    with torch.inference_mode():
+        assert torch.isfinite(model(**inputs).logits).all()

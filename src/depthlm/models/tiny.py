@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import (
@@ -136,17 +137,19 @@ def _qwen_text(tok: PreTrainedTokenizerFast, official_mrope, overrides: dict, **
 
 
 def _qwen_image_processor(
-    patch: int, overrides: dict | None = None, **extra
+    vision: Any, overrides: dict | None = None, **extra
 ) -> Qwen2VLImageProcessor:
-    """Real Qwen-VL image processor with pixel limits that keep images at 4..16 merged tokens:
-    a 112x112 image becomes an 8x8 patch grid, i.e. 16 image tokens after the 2x2 merge.
-    ``min_pixels``/``max_pixels`` in ``overrides`` widen the limits: a model that relies on
-    focal normalisation needs images shown at their own size, not rescaled by the processor."""
-    factor = patch * 2
+    """Real Qwen-VL image processor matching ``vision`` (the vision config: its patch and merge
+    sizes), with pixel limits that keep images at 4..16 merged tokens: a 112x112 image becomes
+    an 8x8 patch grid, i.e. 16 image tokens after the 2x2 merge. ``min_pixels``/``max_pixels``
+    in ``overrides`` widen the limits: a model that relies on focal normalisation needs images
+    shown at their own size, not rescaled by the processor."""
+    patch, merge = int(vision.patch_size), int(vision.spatial_merge_size)
+    factor = patch * merge
     limits = {"min_pixels": factor * factor * 4, "max_pixels": factor * factor * 16}
     limits.update({k: v for k, v in (overrides or {}).items() if k in limits})
     return Qwen2VLImageProcessor(
-        patch_size=patch, merge_size=2, temporal_patch_size=2, **limits, **extra
+        patch_size=patch, merge_size=merge, temporal_patch_size=2, **limits, **extra
     )
 
 
@@ -177,7 +180,7 @@ def _build_qwen2_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen2VLProcessor(
-        image_processor=_qwen_image_processor(14, overrides),
+        image_processor=_qwen_image_processor(config.vision_config, overrides),
         tokenizer=tok,
         video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
         chat_template=tok.chat_template,
@@ -209,7 +212,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
         **_qwen_ids(tok),
     )
     processor = Qwen2_5_VLProcessor(
-        image_processor=_qwen_image_processor(config.vision_config.patch_size, overrides),
+        image_processor=_qwen_image_processor(config.vision_config, overrides),
         tokenizer=tok,
         video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
         chat_template=tok.chat_template,
@@ -241,7 +244,7 @@ def _build_qwen3_vl(overrides: dict) -> _Built:
     )
     processor = Qwen3VLProcessor(
         image_processor=_qwen_image_processor(
-            16, overrides, image_mean=[0.5] * 3, image_std=[0.5] * 3
+            config.vision_config, overrides, image_mean=[0.5] * 3, image_std=[0.5] * 3
         ),
         tokenizer=tok,
         video_processor=Qwen3VLVideoProcessor(
