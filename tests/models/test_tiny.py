@@ -178,7 +178,10 @@ def test_vision_merge_size_reaches_processor(arch: str, tmp_path: Path) -> None:
     assert processor.image_processor.merge_size == 4
     inputs = processor.apply_chat_template(
         _conversation(Image.new("RGB", (128, 128)))[:2],
-        add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
+        return_tensors="pt",
     )
     n_image_tokens = int((inputs["input_ids"] == model.config.image_token_id).sum())
     assert n_image_tokens == 16  # 128 px / (8 px x 4) = 4 x 4 merged tokens
