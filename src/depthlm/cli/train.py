@@ -61,6 +61,9 @@ def _method_command(method: str, doc: str) -> Callable[..., None]:
         max_steps: MaxSteps = None,
         batch_size: Annotated[int | None, typer.Option(help="Per-device batch size.")] = None,
         learning_rate: LearningRate = None,
+        vision_lr_scale: Annotated[
+            float | None, typer.Option(help="Vision encoder+projector LR × --lr (0 freezes).")
+        ] = None,
         save_steps: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
         seed: Annotated[int | None, typer.Option(help="Sample-stream and init seed.")] = None,
         lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged on save).")] = False,
@@ -71,7 +74,8 @@ def _method_command(method: str, doc: str) -> Callable[..., None]:
             cfg = _config(
                 config, model=model, data=data, output=output, task=task, focal=focal,
                 preset=preset, marker=marker, max_steps=max_steps, batch_size=batch_size,
-                learning_rate=learning_rate, save_steps=save_steps, seed=seed, lora=lora,
+                learning_rate=learning_rate, vision_lr_scale=vision_lr_scale,
+                save_steps=save_steps, seed=seed, lora=lora,
                 no_crop=no_crop,
             )  # fmt: skip
             if method == "sft":

@@ -52,6 +52,9 @@ class TrainConfig:
     seed: int = 0
     bf16: str = "auto"  # auto | true | false
     gradient_checkpointing: bool = True
+    # The vision encoder and projector's LR as a multiple of learning_rate (0 freezes them;
+    # training/vision_lr.py). The paper trains everything at one rate.
+    vision_lr_scale: float = 1.0
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32

@@ -21,6 +21,7 @@ from depthlm.training.sft import (
     stream_length,
     trainer_args,
 )
+from depthlm.training.vision_lr import with_vision_lr
 
 
 class PromptRenderer:
@@ -69,7 +70,7 @@ def train_grpo(
         log_completions=False,
         generation_kwargs={"suppress_tokens": suppressed_tokens(processor, model)},
     )
-    trainer = GRPOTrainer(
+    trainer = with_vision_lr(GRPOTrainer, config.vision_lr_scale)(
         model=model,
         reward_funcs=get_rewards(config.rewards),
         args=args,

@@ -20,6 +20,7 @@ from depthlm.models.contract import save_contract
 from depthlm.models.families import family_for
 from depthlm.training.config import TrainConfig
 from depthlm.training.samples import SampleBuilder
+from depthlm.training.vision_lr import freeze_vision, with_vision_lr
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def train_sft(
     model, processor, builder = prepare(config, weights=checkpoint)
     dataset = sample_dataset(builder, stream_length(config))
     args = trainer_args(config, SFTConfig, max_length=None)
-    trainer = SFTTrainer(
+    trainer = with_vision_lr(SFTTrainer, config.vision_lr_scale)(
         model=model,
         args=args,
         train_dataset=dataset,
@@ -156,7 +157,13 @@ def prepare(config: TrainConfig, weights: str | None = None) -> tuple[Any, Any, 
     and data position.)"""
     if not config.model:
         raise ValueError("no model: give --model PATH (e.g. from `depthlm init-tiny`)")
+    if config.vision_lr_scale < 0:
+        raise ValueError(f"vision_lr_scale must be >= 0, got {config.vision_lr_scale}")
+    if config.lora and config.vision_lr_scale != 1:
+        raise ValueError("vision_lr_scale: with lora only the language model trains; use 1")
     model, processor = load_model_and_processor(config, weights)
+    if config.vision_lr_scale == 0:
+        freeze_vision(model)
     builder = SampleBuilder(
         config.sources(),
         config.spec(),
