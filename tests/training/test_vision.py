@@ -65,6 +65,7 @@ def test_samples_put_the_marked_target_under_the_arrow(data, tmp_path):
         assert dense and all(0 <= px < image.width and 0 <= py < image.height
                              for (px, py), _ in dense)  # fmt: skip
         assert all(np.isfinite(v) for _, v in dense)
+    assert len(list(samples)) == 10  # iteration stops at the end (no endless stream)
 
 
 def test_non_qwen_models_get_a_clear_error():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -155,4 +156,32 @@ def fov_bench(
         from depthlm.bench.fov import bench_fov, report
 
         r = bench_fov(model, images=images)
+        typer.echo(json.dumps(r)) if as_json else report(r)
+
+
+@app.command("readout")
+def readout_bench(
+    data: Annotated[
+        Path | None, typer.Option(help="Training records (default: render 1,000 views).")
+    ] = None,
+    eval_data: Annotated[
+        Path | None, typer.Option(help="Held-out records (default: 200 views, seed 777).")
+    ] = None,
+    recipe: Annotated[str, typer.Option(help="Recipe whose train section makes the crops.")] = (
+        "depthlm_tiny"
+    ),
+    steps: Annotated[int, typer.Option(help="Optimizer steps (batch 32).")] = 3000,
+    width: Annotated[int, typer.Option(help="CNN width (channels of the first block).")] = 32,
+    eval_every: Annotated[int, typer.Option(help="Evaluate every N steps.")] = 250,
+    eval_images: Annotated[int, typer.Option(help="Held-out crops (points) to score.")] = 1000,
+    as_json: Json = False,
+) -> None:
+    """How well a small CNN reads distance from a recipe's crops: a reference for the VLM."""
+    with user_errors():
+        from depthlm.bench.readout import bench_readout, report
+
+        r = bench_readout(
+            data, eval_data, recipe, steps=steps, width=width, eval_every=eval_every,
+            eval_images=eval_images,
+        )  # fmt: skip
         typer.echo(json.dumps(r)) if as_json else report(r)

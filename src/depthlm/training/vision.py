@@ -102,6 +102,8 @@ class VisionSamples(torch.utils.data.Dataset):
         return self.length
 
     def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, list]:
+        if not 0 <= index < self.length:  # the sequence protocol: list() and for-loops stop
+            raise IndexError(f"sample {index} of {self.length}")
         built, probe, source = self.builder.draw(index)
         record = self.builder.record(source, probe.records[0])
         camera = Camera.from_intrinsics(built.cameras[0])
@@ -231,7 +233,7 @@ def pretrain_vision(
 
     collate = Collate(processor, merge)
     n = config.max_steps * config.batch_size
-    samples = _samples(config, config.sources(), config.seed, n)
+    samples = distance_samples(config, config.sources(), config.seed, n)
     stream = torch.utils.data.Subset(samples, range(start * config.batch_size, n))
     loader = torch.utils.data.DataLoader(
         stream,
@@ -294,7 +296,7 @@ def _restore(path: Path, visual: nn.Module, head: nn.Module, opt: Any, sched: An
     return int(state["step"]), list(state["history"])
 
 
-def _samples(
+def distance_samples(
     config: TrainConfig, sources: list[DataSource], seed: int, length: int
 ) -> VisionSamples:
     """``length`` distance questions of ``sources``, cropped and marked as SFT draws them."""
@@ -311,7 +313,7 @@ def _samples(
 
 def _held_out(config: TrainConfig, data: str, images: int, collate: Collate) -> Any:
     """Loader of ``images`` held-out distance questions, cropped and marked as in training."""
-    samples = _samples(config, [DataSource(Path(data))], config.seed + 1, images)
+    samples = distance_samples(config, [DataSource(Path(data))], config.seed + 1, images)
     return torch.utils.data.DataLoader(samples, batch_size=50, collate_fn=collate)
 
 
