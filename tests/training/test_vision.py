@@ -85,7 +85,9 @@ def test_only_the_vision_tower_trains(arch, data, tmp_path, tmp_path_factory):
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert changed and all(".visual." in k or k.startswith("visual.") for k in changed), changed
     report = json.loads((out / "vision.json").read_text())
-    assert report["steps"] == 4 and "eval_delta1" in report["history"][-1]
+    last = report["history"][-1]
+    assert report["steps"] == 4 and 0 <= last["eval_delta1"] <= 1
+    assert 0 <= last["eval_seen_delta1"] <= 1 and 0 <= last["eval_seen_located"] <= 1
     assert not (out / vision.CHECKPOINT).exists()  # finished: no stale checkpoint
     from transformers import AutoModelForImageTextToText
 

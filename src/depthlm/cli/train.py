@@ -112,7 +112,11 @@ def vision_command(
     max_steps: MaxSteps = None,
     learning_rate: LearningRate = None,
     eval_data: Annotated[
-        str | None, typer.Option(help="Held-out JSONL: log direct-readout δ1 as it trains.")
+        str | None,
+        typer.Option(
+            help="Held-out JSONL: log direct-readout δ1 as it trains, on these scenes "
+            "and on fresh crops of the training scenes (the gap is memorisation)."
+        ),
     ] = None,
     eval_every: Annotated[int, typer.Option(help="Evaluate every N steps.")] = 500,
     resume: Annotated[bool, typer.Option(help="Continue from vision-checkpoint.pt.")] = True,

@@ -208,6 +208,10 @@ def pretrain_vision(
     (linear warm-up over ``warmup_ratio``, then cosine decay), weight decay, grad clip,
     ``save_steps`` and ``view_cache``. A killed run resumes from ``vision-checkpoint.pt``
     (written atomically). Returns the output folder, a complete model.
+
+    With ``eval_data``, every ``eval_every`` steps the report (``vision.json``) logs the direct
+    readout on ``eval_images`` held-out questions (``eval_delta1``, ``eval_located``) and on as
+    many fresh crops of the training scenes (``eval_seen_delta1``, ``eval_seen_located``).
     """
     from tqdm.auto import tqdm
     from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -242,13 +246,16 @@ def pretrain_vision(
         num_workers=config.num_workers,
         persistent_workers=False,
     )
-    held = _held_out(config, eval_data, eval_images, collate) if eval_data else None
+    held = trained_on = None
+    if eval_data:  # held-out scenes, and fresh crops of the training scenes beside them
+        held = _eval_loader(config, [DataSource(Path(eval_data))], 1, eval_images, collate)
+        trained_on = _eval_loader(config, config.sources(), 2, eval_images, collate)
 
     visual.train()
     bar = tqdm(total=config.max_steps, initial=start, desc="vision warm-start", unit="step")
     step = start
     running: dict[str, float] = {}
-    seen = 0
+    batches = 0
     for enc, targets in loader:
         out = head(merged_features(visual, enc["pixel_values"], enc["image_grid_thw"]))
         parts = losses(out, targets)
@@ -261,16 +268,19 @@ def pretrain_vision(
         step += 1
         for k, v in parts.items():
             running[k] = running.get(k, 0.0) + v.item()
-        seen += 1
+        batches += 1
         bar.update(1)
         if step % config.logging_steps == 0 or step == config.max_steps:
             row: dict[str, float] = {"step": step}
-            row.update({k: v / seen for k, v in running.items()})
+            row.update({k: v / batches for k, v in running.items()})
             if held is not None and (step % eval_every == 0 or step == config.max_steps):
                 row.update({f"eval_{k}": v for k, v in evaluate(visual, head, held).items()})
+                if trained_on is not None:
+                    seen_row = evaluate(visual, head, trained_on)
+                    row.update({f"eval_seen_{k}": seen_row[k] for k in ("delta1", "located")})
             history.append(row)
             bar.set_postfix({k: round(v, 3) for k, v in row.items() if k != "step"})
-            running, seen = {}, 0
+            running, batches = {}, 0
         if step % config.save_steps == 0 and step < config.max_steps:
             _save_checkpoint(ckpt, visual, head, opt, sched, step, history)
     bar.close()
@@ -311,9 +321,14 @@ def distance_samples(
     return VisionSamples(builder, length)
 
 
-def _held_out(config: TrainConfig, data: str, images: int, collate: Collate) -> Any:
-    """Loader of ``images`` held-out distance questions, cropped and marked as in training."""
-    samples = distance_samples(config, [DataSource(Path(data))], config.seed + 1, images)
+def _eval_loader(
+    config: TrainConfig, sources: list[DataSource], seed_offset: int, images: int, collate: Collate
+) -> Any:
+    """Loader of ``images`` distance questions of ``sources``, cropped and marked as in
+    training but drawn with another seed, so even on the training data they are fresh crops and
+    points (``eval_seen_*``): the gap between those and held-out scenes is what the tower has
+    memorised of its scenes, i.e. whether more distinct scenes would help."""
+    samples = distance_samples(config, sources, config.seed + seed_offset, images)
     return torch.utils.data.DataLoader(samples, batch_size=50, collate_fn=collate)
 
 
