@@ -133,3 +133,28 @@ def test_pose_samples_follow_the_record_list(posed_jsonl, tmp_path):
     assert drawn == {(0, 1), (2, 3)}
     fewer = recs[2:]
     assert {tuple(sorted(pose.sample(fewer, rng).records)) for _ in range(5)} == {(0, 1)}
+
+
+def test_training_draws_skip_records_without_enough_points(tmp_path):
+    """A rendered view facing a wall inside the depth range's minimum has no labels (one in
+    24,000 of the mixed world): training draws must skip it, and a dataset where nothing
+    qualifies must say so instead of crashing in numpy or looping forever."""
+    empty = read_records(make_dataset(tmp_path / "e", n_images=2, points=0, name="e"))
+    one = read_records(make_dataset(tmp_path / "o", n_images=2, points=1, name="o"))
+    rng = np.random.default_rng(0)
+    mixed = empty + one
+    assert {get_task("distance").sample(mixed, rng).records[0] for _ in range(30)} == {2, 3}
+    with pytest.raises(ValueError, match="two_point: no record has 2 or more labelled"):
+        get_task("two_point").sample(mixed, rng)
+    with pytest.raises(ValueError, match="principal_axis: no record has 1 or more"):
+        get_task("principal_axis").sample(empty, rng)
+
+
+def test_draws_on_complete_datasets_keep_their_random_stream(tmp_path):
+    """Skipping empty records must not change the training stream of datasets without them
+    (shipped recipes reproduce their weights)."""
+    recs = read_records(make_dataset(tmp_path, n_images=5, points=3))
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(20):
+        assert get_task("distance").sample(recs, a).records[0] == int(b.integers(5))
+        b.integers(3)  # the point

@@ -163,7 +163,7 @@ def test_training_samples_on_the_synthetic_world(tmp_path):
 
 def test_sample_needs_two_points(tmp_path):
     one = read_records(make_dataset(tmp_path / "a", points=1))
-    with pytest.raises(ValueError, match="at least 2 points"):
+    with pytest.raises(ValueError, match="multi_point: no record has 2 or more"):
         get_task("multi_point").sample(one, np.random.default_rng(0))
     mixed = one + read_records(make_dataset(tmp_path / "b", points=4, name="b"))
     rng = np.random.default_rng(0)

@@ -23,6 +23,29 @@ from depthlm.prompting.presets import PromptPreset
 from depthlm.prompting.query import ChatQuery, View
 
 
+def draw_record(
+    records: Sequence[Record], rng: np.random.Generator, min_points: int, task: str
+) -> int:
+    """A uniformly random record with at least ``min_points`` labelled pixels.
+
+    Real and rendered datasets both hold views with no usable label (a camera facing a wall
+    closer than the depth range, a frame whose LiDAR missed). Rejection keeps the draw cheap on
+    a large dataset and, when the first record qualifies, consumes the random stream exactly
+    as a plain draw, so training streams of datasets without such records do not change; a
+    dataset with none that qualifies gets a clear error instead of a hang.
+    """
+    for _ in range(64):
+        r = int(rng.integers(len(records)))
+        if len(records[r].pixel_coords) >= min_points:
+            return r
+    eligible = [r for r, rec in enumerate(records) if len(rec.pixel_coords) >= min_points]
+    if not eligible:
+        raise ValueError(
+            f"{task}: no record has {min_points} or more labelled pixels (pixel_coords)"
+        )
+    return eligible[int(rng.integers(len(eligible)))]
+
+
 @dataclass(frozen=True)
 class Probe:
     """One question about a dataset: record indices, point indices (per record order), params.
@@ -105,7 +128,7 @@ class Task:
 
     def sample(self, records: Sequence[Record], rng: np.random.Generator) -> Probe:
         """One random training question (one labelled point per sample, as the paper)."""
-        r = int(rng.integers(len(records)))
+        r = draw_record(records, rng, 1, self.name)
         p = int(rng.integers(len(records[r].pixel_coords)))
         return Probe((r,), (p,), tuple(self.params(rng).items()))
 

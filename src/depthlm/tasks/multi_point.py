@@ -36,7 +36,7 @@ from depthlm.prompting.markers import draw_markers, get_marker, layout_markers
 from depthlm.prompting.parsing import parse_answers
 from depthlm.prompting.presets import PromptPreset
 from depthlm.prompting.query import View
-from depthlm.tasks.base import Probe, Task, TaskInput
+from depthlm.tasks.base import Probe, Task, TaskInput, draw_record
 from depthlm.tasks.labels import point_label
 
 #: K drawn per training sample, uniform, both ends included.
@@ -189,10 +189,7 @@ class MultiPoint(Task):
     def sample(self, records: Sequence[Record], rng: np.random.Generator) -> Probe:
         """A record with at least two labelled points, all of them in a random order (the
         candidates :meth:`build` lays out), and K."""
-        eligible = [r for r, rec in enumerate(records) if len(rec.pixel_coords) >= MIN_POINTS]
-        if not eligible:
-            raise ValueError(f"multi_point needs records with at least {MIN_POINTS} points")
-        r = eligible[int(rng.integers(len(eligible)))]
+        r = draw_record(records, rng, MIN_POINTS, self.name)
         k = int(rng.integers(self.k_range[0], self.k_range[1] + 1))
         order = rng.permutation(len(records[r].pixel_coords))
         return Probe((r,), tuple(int(i) for i in order), (("K", float(k)),))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from depthlm.data.records import Record
 from depthlm.tasks import geometry
-from depthlm.tasks.base import Probe, Task
+from depthlm.tasks.base import Probe, Task, draw_record
 
 
 def _depths(record: Record) -> tuple[list[float], str]:
@@ -40,11 +40,9 @@ class TwoPoint(Task):
         return out
 
     def sample(self, records, rng):
-        while True:
-            r = int(rng.integers(len(records)))
-            n = len(records[r].pixel_coords)
-            if n >= 2:
-                return Probe((r,), tuple(int(v) for v in rng.choice(n, 2, replace=False)))
+        r = draw_record(records, rng, 2, self.name)
+        n = len(records[r].pixel_coords)
+        return Probe((r,), tuple(int(v) for v in rng.choice(n, 2, replace=False)))
 
     def label(self, records: Sequence[Record], probe: Probe) -> float:
         rec = records[probe.records[0]]
