@@ -118,3 +118,23 @@ def test_killed_run_resumes_to_the_same_weights(data, tmp_path, tmp_path_factory
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     steps = [h["step"] for h in json.loads((resumed / "vision.json").read_text())["history"]]
     assert steps == [1, 2, 3, 4]
+
+
+def test_cli_passes_the_readout_size_and_refuses_zero(data, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from depthlm.cli.main import app
+
+    seen = {}
+
+    def fake(cfg, **kwargs):
+        seen.update(kwargs)
+        return tmp_path
+
+    monkeypatch.setattr(vision, "pretrain_vision", fake)
+    args = ["train", "vision", "--model", "m", "--data", str(data), "--output", str(tmp_path)]
+    res = CliRunner().invoke(app, [*args, "--eval-data", str(data), "--eval-images", "400"])
+    assert res.exit_code == 0, res.output
+    assert seen["eval_images"] == 400 and seen["eval_data"] == str(data)
+    res = CliRunner().invoke(app, [*args, "--eval-images", "0"])
+    assert res.exit_code == 2 and "--eval-images must be at least 1" in res.output
