@@ -75,7 +75,8 @@ class Seen:
 class FakeOpenAI:
     """The server. Script it through the attributes / methods below before (or between) calls.
 
-    ``reply``: optional ``body -> str`` replacing the marker-detecting answer. ``delay``:
+    ``reply``: optional ``body -> str`` replacing the marker-detecting answer (a list of
+    strings: one choice each, as a request with ``n`` gets). ``delay``:
     optional ``body -> seconds`` to sleep before answering (to shuffle completion order).
     ``api_key``: when set, other keys get a 401 whose message echoes the key sent (as some
     servers do), so tests can check the client scrubs it.
@@ -83,7 +84,7 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
-        self.reply: Callable[[dict[str, Any]], str] | None = None
+        self.reply: Callable[[dict[str, Any]], str | list[str]] | None = None
         self.delay: Callable[[dict[str, Any]], float] | None = None
         self.api_key: str | None = None
         self.reject_max_tokens = False
@@ -226,6 +227,7 @@ class FakeOpenAI:
             text = self.reply(body)
         else:
             text = "3.5" if any(seen.red) else "no marker"
+        texts = text if isinstance(text, list) else [text]
         self._send(
             h,
             200,
@@ -236,10 +238,11 @@ class FakeOpenAI:
                 "model": body.get("model", ""),
                 "choices": [
                     {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
+                        "index": i,
+                        "message": {"role": "assistant", "content": t},
                         "finish_reason": "stop",
                     }
+                    for i, t in enumerate(texts)
                 ],
                 "usage": {
                     **self.usage,

@@ -64,6 +64,22 @@ def _query(seed: int = 0, marked: bool = True, system: str | None = None, text: 
     return ChatQuery(images=[_image(seed, marked)], text=text, system=system)
 
 
+def test_samples_ask_for_n_choices_and_answer_their_median(fake_openai: FakeOpenAI, key: str):
+    fake_openai.reply = lambda body: ["9.0 m", "about 2 m", "2.4 m"][: body.get("n", 1)]
+    gen = _gen(fake_openai, samples=3)
+    (answer,) = gen.generate_detailed([_query()])
+    body = fake_openai.requests[0].body
+    assert body["n"] == 3 and body["temperature"] == 0.7  # sampling needs spread
+    assert answer.text == "2.4 m" and answer.samples == ["9.0 m", "about 2 m", "2.4 m"]
+    assert answer.confidence == pytest.approx(2 / 3)  # 2 and 2.4 agree within 1.25
+    greedy = _gen(fake_openai)
+    assert greedy.generate([_query()]) == ["9.0 m"]
+    assert (
+        "n" not in fake_openai.requests[-1].body
+        and fake_openai.requests[-1].body["temperature"] == 0
+    )
+
+
 # -- request format ---------------------------------------------------------------------------
 
 

@@ -29,11 +29,15 @@ def fake_vllm(monkeypatch):
 
         def generate(self, requests, sampling):
             calls["requests"], calls["sampling"] = requests, sampling
+            n = sampling.get("n", 1)  # sample j of request i: i + 3j + 0.5 m, in j + 2 tokens
+
+            def out(i, j):
+                return SimpleNamespace(text=f" {i + 3 * j}.5 ", token_ids=[7] * (j + 2))
+
             return [
-                SimpleNamespace(prompt_token_ids=[1, 2, 3],
-                                outputs=[SimpleNamespace(text=f" {i}.5 ", token_ids=[7, 8])])
+                SimpleNamespace(prompt_token_ids=[1, 2, 3], outputs=[out(i, j) for j in range(n)])
                 for i in range(len(requests))
-            ]  # fmt: skip
+            ]
 
     module = types.ModuleType("vllm")
     module.LLM = LLM
@@ -55,3 +59,15 @@ def test_engine_inputs_follow_the_chat_template(fake_vllm, tmp_path_factory):
     assert "<|vision_start|><|image_pad|><|vision_end|>How far?" in request["prompt"]
     assert request["prompt"].endswith("<|im_start|>assistant\n")
     assert fake_vllm["sampling"] == {"temperature": 0.0, "max_tokens": 9}
+
+
+def test_samples_share_one_request_and_answer_the_median(fake_vllm, tmp_path_factory):
+    path = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    gen = load_generator(f"vllm:{path}", max_new_tokens=9, samples=3, temperature=0.5)
+    image = Image.new("RGB", (56, 56), (255, 0, 0))
+    query = ChatQuery(images=[image], text="How far?", meta={"task": "distance"})
+    (answer,) = gen.generate_detailed([query])
+    assert fake_vllm["sampling"] == {"n": 3, "temperature": 0.5, "max_tokens": 9, "seed": 0}
+    assert answer.samples == ["0.5", "3.5", "6.5"]
+    assert answer.text == "3.5" and answer.completion_tokens == 3  # the median, its own tokens
+    assert answer.confidence == pytest.approx(1 / 3)

@@ -19,7 +19,8 @@ class BackendError(RuntimeError):
 
 @runtime_checkable
 class Generator(Protocol):
-    """A batched, greedy text generator over :class:`ChatQuery` objects."""
+    """A batched text generator over :class:`ChatQuery` objects: greedy, or the consensus of
+    ``samples`` sampled replies when a backend is built with ``samples > 1``."""
 
     name: str
 
@@ -42,6 +43,9 @@ class Generation:
     completion_tokens: int | None = None
     seen_size: list[int] | None = None
     confidence: float | None = None  # in [0, 1], from the answer tokens' probabilities
+    #: Every sampled reply when the backend sampled several (``samples=N``); ``text`` is then
+    #: their consensus (:mod:`depthlm.inference.consensus`) and ``confidence`` its agreement.
+    samples: list[str] | None = None
 
 
 def generate_detailed(generator: Generator, queries: Sequence[ChatQuery]) -> list[Generation]:

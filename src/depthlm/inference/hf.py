@@ -9,6 +9,10 @@ tokens of all rows can be cut off at one index.
 Each answer carries a **confidence**: the geometric mean of the probabilities greedy decoding
 gave the tokens of the answer's number (see :func:`answer_confidence`). It costs no second
 model and no second pass: the probabilities are read while generating.
+
+With ``samples=N`` (N > 1) each query is answered N times by sampling at ``temperature``, and
+the reply is their consensus (:mod:`depthlm.inference.consensus`: the median answer, which
+greedy decoding is not); its confidence is then the samples' agreement.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from transformers import (
 )
 
 from depthlm.inference.base import ChatQuery, Generation
+from depthlm.inference.consensus import check_sampling, choose
 
 __all__ = ["HFGenerator", "answer_confidence", "build_messages"]
 
@@ -148,7 +153,8 @@ def _default_dtype(device: torch.device) -> torch.dtype:
 class HFGenerator:
     """A :class:`~depthlm.inference.base.Generator` over a local Transformers VLM.
 
-    Queries are processed in chunks of ``batch_size`` with greedy decoding.
+    Queries are processed in chunks of ``batch_size`` with greedy decoding, or, with
+    ``samples > 1``, sampled ``samples`` times each at ``temperature`` (see the module doc).
     """
 
     def __init__(
@@ -160,9 +166,16 @@ class HFGenerator:
         batch_size: int = 8,
         max_new_tokens: int = 64,
         stop_strings: Sequence[str] | None = None,
+        samples: int = 1,
+        temperature: float = 0.7,
+        seed: int = 0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        check_sampling(samples, temperature)
+        self.samples = samples
+        self.temperature = temperature
+        self.seed = seed
         self.model = model.eval()
         self.processor = processor
         self.name = name
@@ -192,6 +205,8 @@ class HFGenerator:
         batch_size: int = 8,
         max_new_tokens: int = 64,
         stop_strings: Sequence[str] | None = None,
+        samples: int = 1,
+        temperature: float = 0.7,
     ) -> HFGenerator:
         """Load model and processor from a local directory (or hub id).
 
@@ -211,6 +226,8 @@ class HFGenerator:
             batch_size=batch_size,
             max_new_tokens=max_new_tokens,
             stop_strings=stop_strings,
+            samples=samples,
+            temperature=temperature,
         )
 
     @property
@@ -228,7 +245,8 @@ class HFGenerator:
         the answers put back in the caller's order: a batch is left-padded to its longest
         prompt, and the focal-normalised images of one call differ in size, so batching
         similar lengths together wastes less of the prefill (about a third of it was padding
-        on mixed synthetic views). Greedy answers do not depend on the batch they are in.
+        on mixed synthetic views). Greedy answers do not depend on the batch they are in
+        (sampled ones do: the random stream follows the batch order).
 
         If a batch fails (some processors cannot batch certain image mixes), that chunk is
         retried one query at a time, so a single odd query cannot sink the whole run."""
@@ -249,12 +267,14 @@ class HFGenerator:
 
     def _timed(self, queries: list[ChatQuery]) -> list[Generation]:
         t0 = time.perf_counter()
-        texts, prompt_tokens, new_tokens, confidence = self._generate_batch(queries)
+        texts, prompt_tokens, new_tokens, confidence, samples = self._generate_batch(queries)
         share = (time.perf_counter() - t0) / len(queries)
-        return [
-            Generation(text=t, latency_s=share, prompt_tokens=p, completion_tokens=c, confidence=q)
-            for t, p, c, q in zip(texts, prompt_tokens, new_tokens, confidence, strict=True)
-        ]
+        rows = zip(texts, prompt_tokens, new_tokens, confidence, samples, strict=True)
+        out = []
+        for t, p, c, q, s in rows:
+            out.append(Generation(t, share, prompt_tokens=p, completion_tokens=c, confidence=q,
+                                  samples=s))  # fmt: skip
+        return out
 
     def _inputs(self, queries: list[ChatQuery]) -> Any:
         """The batch's model inputs: chat template, tokenizer and image processor."""
@@ -275,42 +295,57 @@ class HFGenerator:
         return inputs
 
     @torch.inference_mode()
-    def _generate_batch(
-        self, queries: list[ChatQuery]
-    ) -> tuple[list[str], list[int], list[int], list[float | None]]:
+    def _generate_batch(self, queries: list[ChatQuery]) -> tuple[list, list, list, list, list]:
+        """Per query: reply text, prompt tokens, answer tokens, confidence, samples (or None)."""
         t0 = time.perf_counter()
         inputs = self._inputs(queries)
         t1 = time.perf_counter()
         recorder = _ChosenLogProbs()
+        sampling = self.samples > 1
         gen_kwargs: dict[str, Any] = dict(
             max_new_tokens=self.max_new_tokens,
-            do_sample=False,
-            temperature=None,
+            do_sample=sampling,
+            temperature=self.temperature if sampling else None,
             top_p=None,
             top_k=None,
         )
+        if sampling:
+            gen_kwargs["num_return_sequences"] = self.samples
         if self.model.generation_config.pad_token_id is None:
             gen_kwargs["pad_token_id"] = self.tokenizer.pad_token_id
         if self.stop_strings:
             gen_kwargs.update(stop_strings=self.stop_strings, tokenizer=self.tokenizer)
-        output = self.model.generate(
-            **inputs, **gen_kwargs, logits_processor=LogitsProcessorList([recorder])
-        )
+        processors = LogitsProcessorList([] if sampling else [recorder])
+        # Sampling draws from a generator seeded per batch, outside the caller's random state:
+        # the same batch gets the same samples however the run was interrupted and resumed.
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.seed)
+            output = self.model.generate(**inputs, **gen_kwargs, logits_processor=processors)
         t2 = time.perf_counter()
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
-        logprobs = recorder.finish(new_tokens).tolist()
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         prompt = inputs["attention_mask"].sum(dim=1).tolist()
         rows, stops = new_tokens.tolist(), self._stops()
         lengths = [_answer_length(row, stops) for row in rows]
-        confidence = [
-            self._confidence(row[:n], lp[:n], stops)
-            for row, lp, n in zip(rows, logprobs, lengths, strict=True)
-        ]
+        samples: list[list[str] | None] = [None] * len(queries)
+        if sampling:  # rows i*N .. i*N+N-1 are query i's samples
+            n = self.samples
+            picks = [choose(texts[i * n : (i + 1) * n], q.meta) for i, q in enumerate(queries)]
+            samples = [texts[i * n : (i + 1) * n] for i in range(len(queries))]
+            texts = [samples[i][k] for i, (k, _) in enumerate(picks)]  # type: ignore[index]
+            lengths = [lengths[i * n + k] for i, (k, _) in enumerate(picks)]
+            confidence = [agree for _, agree in picks]
+        else:
+            logprobs = recorder.finish(new_tokens).tolist()
+            confidence = [
+                self._confidence(row[:n], lp[:n], stops)
+                for row, lp, n in zip(rows, logprobs, lengths, strict=True)
+            ]
         self.timings["inputs_s"] += t1 - t0
         self.timings["generate_s"] += t2 - t1
         self.timings["decode_s"] += time.perf_counter() - t2
-        return texts, prompt, lengths, confidence
+        return texts, prompt, lengths, confidence, samples
 
     def _stops(self) -> set[int]:
         eos = self.model.generation_config.eos_token_id

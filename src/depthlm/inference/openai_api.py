@@ -27,6 +27,9 @@ obvious:
 * **The API key never leaves the client.** It is read from an environment variable, never
   logged, never stored in results, and scrubbed from any server message we quote (servers
   sometimes echo a rejected key back).
+* **``samples=N`` asks for ``n=N`` choices in one request** (sampled at ``temperature``, 0.7
+  unless given) and answers with their consensus (:mod:`depthlm.inference.consensus`). A
+  server that returns fewer choices than asked is used as it is: the consensus of what came.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import openai
 from PIL import Image
 
 from depthlm.inference.base import BackendError, ChatQuery, Generation
+from depthlm.inference.consensus import check_sampling, choose
 
 __all__ = ["OpenAIGenerator", "build_openai_messages", "image_data_url"]
 
@@ -136,7 +140,8 @@ class OpenAIGenerator:
         max_retries: int = 5,
         timeout: float = 120.0,
         max_new_tokens: int = 64,
-        temperature: float = 0.0,
+        temperature: float | None = None,
+        samples: int = 1,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
         retry_after_cap: float = 30.0,
@@ -164,7 +169,10 @@ class OpenAIGenerator:
         self.max_retries = max_retries
         self.timeout = float(timeout)
         self.max_new_tokens = max_new_tokens
-        self.temperature = temperature
+        check_sampling(samples, 0.7 if temperature is None else temperature)
+        self.samples = samples
+        # Greedy (0) for one answer; for several, 0.7 unless told: the consensus needs spread.
+        self.temperature = temperature if temperature is not None else (0.7 if samples > 1 else 0.0)
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap
@@ -222,9 +230,10 @@ class OpenAIGenerator:
 
     def _request(self, messages: list[dict[str, Any]]) -> Any:
         kwargs = {self._token_param: self.max_new_tokens}
+        extra: dict[str, Any] = {"n": self.samples} if self.samples > 1 else {}
         try:
             return self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=self.temperature, **kwargs
+                model=self.model, messages=messages, temperature=self.temperature, **kwargs, **extra
             )
         except openai.BadRequestError as err:
             used = next(iter(kwargs))
@@ -238,6 +247,7 @@ class OpenAIGenerator:
                 messages=messages,
                 temperature=self.temperature,
                 max_completion_tokens=self.max_new_tokens,
+                **extra,
             )
 
     def _backoff(self, attempt: int) -> float:
@@ -270,7 +280,7 @@ class OpenAIGenerator:
                 kind = {408: "timed out", 429: "rate limited"}.get(status, "server error")
                 wait = _retry_after(err.response.headers, self.retry_after_cap)
             else:
-                return self._record(response, time.perf_counter() - t0)
+                return self._record(response, time.perf_counter() - t0, query)
             if attempt >= self.max_retries:
                 raise BackendError(
                     f"{self._where}: giving up after {attempt + 1} attempt(s) "
@@ -300,13 +310,17 @@ class OpenAIGenerator:
         }.get(status, "the request was rejected; it will not succeed on retry")
         return f"{self._where}: {reason} ({hint})"
 
-    def _record(self, response: Any, latency: float) -> Generation:
+    def _record(self, response: Any, latency: float, query: ChatQuery) -> Generation:
         """Turn a response into a :class:`Generation` and add its usage to the totals."""
         choices = getattr(response, "choices", None) or []
-        text = ""
-        if choices:
-            message = getattr(choices[0], "message", None)
-            text = (getattr(message, "content", None) or "") if message is not None else ""
+        texts = []
+        for choice in choices:
+            message = getattr(choice, "message", None)
+            texts.append((getattr(message, "content", None) or "") if message is not None else "")
+        text, agree, samples = (texts[0] if texts else ""), None, None
+        if self.samples > 1 and texts:
+            k, agree = choose(texts, query.meta)
+            text, samples = texts[k], texts
         usage = getattr(response, "usage", None)
         prompt = getattr(usage, "prompt_tokens", None) if usage is not None else None
         completion = getattr(usage, "completion_tokens", None) if usage is not None else None
@@ -319,4 +333,6 @@ class OpenAIGenerator:
             latency_s=latency,
             prompt_tokens=int(prompt) if prompt is not None else None,
             completion_tokens=int(completion) if completion is not None else None,
+            confidence=agree,
+            samples=samples,
         )

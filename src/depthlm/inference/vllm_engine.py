@@ -4,7 +4,9 @@ The prompt text comes from the checkpoint's own chat template (``AutoProcessor``
 the Transformers backend builds it, and the images go in ``multi_modal_data`` as PIL images;
 vLLM's processor then expands the placeholders. So the two backends ask the same question, and
 a checkpoint scores the same whichever engine runs it (up to kernel numerics). Greedy decoding,
-one batched ``generate`` call per list of queries; vLLM schedules the batch itself.
+or ``samples`` replies per query at ``temperature`` (``SamplingParams.n``: the prefill is
+shared) reduced to their consensus (:mod:`depthlm.inference.consensus`); one batched
+``generate`` call per list of queries; vLLM schedules the batch itself.
 Tensor parallelism splits one model over GPUs; data parallelism runs engine replicas.
 GPU-only: import-guarded, so installing depthlm never pulls vLLM in.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from depthlm.inference.base import ChatQuery, Generation
+from depthlm.inference.consensus import check_sampling, choose
 from depthlm.inference.hf import build_messages
 
 __all__ = ["VLLMGenerator"]
@@ -36,12 +39,28 @@ def _import_vllm() -> Any:
 class VLLMGenerator:
     """A :class:`~depthlm.inference.base.Generator` over ``vllm.LLM``."""
 
-    def __init__(self, llm: Any, processor: Any, *, name: str, max_new_tokens: int = 64) -> None:
+    def __init__(
+        self,
+        llm: Any,
+        processor: Any,
+        *,
+        name: str,
+        max_new_tokens: int = 64,
+        samples: int = 1,
+        temperature: float = 0.7,
+    ) -> None:
         vllm = _import_vllm()
+        check_sampling(samples, temperature)
         self.llm = llm
         self.processor = processor
         self.name = name
-        self.sampling = vllm.SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
+        self.samples = samples
+        if samples > 1:
+            self.sampling = vllm.SamplingParams(
+                n=samples, temperature=temperature, max_tokens=max_new_tokens, seed=0
+            )
+        else:
+            self.sampling = vllm.SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
 
     @classmethod
     def from_pretrained(
@@ -52,6 +71,8 @@ class VLLMGenerator:
         tensor_parallel_size: int = 1,
         data_parallel_size: int = 1,
         max_images: int = 2,
+        samples: int = 1,
+        temperature: float = 0.7,
         **engine: Any,
     ) -> VLLMGenerator:
         """Start an engine on ``path``; ``max_images`` per prompt covers the pose task's two
@@ -69,7 +90,14 @@ class VLLMGenerator:
         if data_parallel_size > 1:
             options["data_parallel_size"] = data_parallel_size
         llm = vllm.LLM(**options)
-        return cls(llm, processor, name=f"vllm:{path}", max_new_tokens=max_new_tokens)
+        return cls(
+            llm,
+            processor,
+            name=f"vllm:{path}",
+            max_new_tokens=max_new_tokens,
+            samples=samples,
+            temperature=temperature,
+        )
 
     def request(self, query: ChatQuery) -> dict[str, Any]:
         """The engine input for one query: templated prompt text plus its images."""
@@ -87,12 +115,18 @@ class VLLMGenerator:
         t0 = time.perf_counter()
         outputs = self.llm.generate([self.request(q) for q in queries], self.sampling)
         share = (time.perf_counter() - t0) / len(queries)
-        return [
-            Generation(
-                text=out.outputs[0].text.strip(),
-                latency_s=share,
-                prompt_tokens=len(out.prompt_token_ids or []),
-                completion_tokens=len(out.outputs[0].token_ids),
+        answers = []
+        for query, out in zip(queries, outputs, strict=True):
+            texts = [o.text.strip() for o in out.outputs]
+            k, agree = choose(texts, query.meta) if self.samples > 1 else (0, None)
+            answers.append(
+                Generation(
+                    text=texts[k],
+                    latency_s=share,
+                    prompt_tokens=len(out.prompt_token_ids or []),
+                    completion_tokens=len(out.outputs[k].token_ids),
+                    confidence=agree,
+                    samples=texts if self.samples > 1 else None,
+                )
             )
-            for out in outputs
-        ]
+        return answers

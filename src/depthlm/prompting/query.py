@@ -29,7 +29,9 @@ class ChatQuery:
     """One single-turn question: images first, then the text, with an optional system prompt.
 
     The images are the exact model inputs (already focal-normalised and marked); a backend must
-    not resize or recompress them beyond what its processor does for every image.
+    not resize or recompress them beyond what its processor does for every image. ``meta`` is
+    for backends, never for the model: a built task question says its ``task`` there (and,
+    for ``multi_point``, how many ``answers``), so a sampling backend can compare replies.
     """
 
     images: list[Image.Image]

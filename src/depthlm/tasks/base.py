@@ -88,7 +88,10 @@ class TaskInput:
     indices: list[int] = field(default_factory=list)
 
     def chat(self) -> ChatQuery:
-        return ChatQuery(images=self.images, text=self.text, system=self.system)
+        """The backend query; ``meta`` tells a sampling backend how to parse the replies it
+        compares (``depthlm.inference.consensus``)."""
+        meta = {"task": self.task, "answers": max(1, len(self.labels))} if self.task else {}
+        return ChatQuery(images=self.images, text=self.text, system=self.system, meta=meta)
 
     @property
     def image(self) -> Image.Image:
