@@ -20,8 +20,10 @@ EVAL_SEED = 777  # held out: the shipped recipe trains on seed 1000
 def bench_accuracy(
     model: str = "embedded", images: int = 200, seed: int = EVAL_SEED,
     tasks: tuple[str, ...] = tuple(TASKS), batch_size: int = 32, data: Path | None = None,
+    samples: int = 1, temperature: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """δ1 (and AbsRel, n) per task for ``model`` and the constant baseline."""
+    """δ1 (and AbsRel, n) per task for ``model`` and the constant baseline; ``samples > 1``
+    answers with the median of that many sampled replies (``depthlm.inference.consensus``)."""
     from depthlm.data.synth import synthesize
     from depthlm.evaluation.answerers import ConstantAnswerer, load_answerer
     from depthlm.evaluation.runner import EvalSettings, evaluate
@@ -29,13 +31,16 @@ def bench_accuracy(
     from depthlm.models.embedded import resolve_model_path
 
     base = resolve_spec(resolve_model_path(model))
-    vlm = load_answerer(model, batch_size=batch_size, max_new_tokens=base.prompt.max_new_tokens)
+    vlm = load_answerer(model, batch_size=batch_size, max_new_tokens=base.prompt.max_new_tokens,
+                        samples=samples, temperature=temperature)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         if data is None:
             data = synthesize(tmp_dir / "data", images=images, seed=seed, points=20,
                               progress=False)  # fmt: skip
         out: dict[str, Any] = {"model": model, "images": images, "seed": seed, "tasks": {}}
+        if samples > 1:
+            out["decoding"] = vlm.decoding
         for task in tasks:
             spec = resolve_spec(resolve_model_path(model), task=task)
             row = {}
@@ -50,7 +55,8 @@ def bench_accuracy(
 
 
 def report(r: dict[str, Any]) -> None:
-    print(f"accuracy: {r['model']} on {r['images']} unseen synthetic views (seed {r['seed']})")
+    how = f", {r['decoding']}" if r.get("decoding") else ""
+    print(f"accuracy: {r['model']} on {r['images']} unseen synthetic views (seed {r['seed']}{how})")
     print(f"  {'task':<15} {'δ1 model':>9} {'δ1 const':>9} {'AbsRel':>7} {'n':>5} {'unparsed':>9}")
     for task, row in r["tasks"].items():
         m, c = row["model"], row["constant"]

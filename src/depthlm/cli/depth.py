@@ -23,6 +23,7 @@ from depthlm.cli.measure import (
     describe_source,
     input_images,
 )
+from depthlm.cli.options import Samples, Temperature
 
 
 def output_dirs(files: list[Path], out: Path) -> dict[str, Path]:
@@ -54,6 +55,8 @@ def depth_command(
         ),
     ] = "adaptive",
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
+    samples: Samples = 1,
+    temperature: Temperature = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Write a metric depth map, point cloud (PLY, GLB) and preview for each image."""
@@ -73,7 +76,7 @@ def depth_command(
             raise ValueError(f"--out {out} exists and is not a folder")
         dirs = output_dirs(files, out) if folder else {str(files[0]): out}
 
-        vlm = DepthLM.from_pretrained(model)
+        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature)
         sources: list[str] = []
         done: list[tuple[str, float, str, Path]] = []
         written: list[Path] = []

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from depthlm.cli.errors import user_errors
+from depthlm.cli.options import Samples, Temperature
 
 
 def eval_command(
@@ -54,6 +55,8 @@ def eval_command(
         str | None, typer.Option(help="fx≠fy handling: reference | square | none")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Questions per model call.")] = 8,
+    samples: Samples = 1,
+    temperature: Temperature = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="Default: the preset's.")] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu | cuda | ... (default: best available)")
@@ -111,6 +114,8 @@ def eval_command(
             png_scale=png_scale,
             map_type=prediction_type,
             backend=backend,
+            samples=samples,
+            temperature=temperature,
         )
         if overwrite:
             predictions_path(output).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from depthlm.cli.errors import user_errors
+from depthlm.cli.options import Samples, Temperature
 
 #: Tasks ``measure`` can ask: one marked point, one image.
 MEASURE_TASKS = ("distance", "principal_axis", "speed", "time")
@@ -151,6 +152,8 @@ def measure_command(
         float, typer.Option(help="time: the speed V (m/s) moving towards the point.")
     ] = 1.0,
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
+    samples: Samples = 1,
+    temperature: Temperature = None,
     points_per_query: Annotated[
         int,
         typer.Option(help="Numbered points per question (multi_point task; 1 = one each)."),
@@ -173,7 +176,7 @@ def measure_command(
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{key} must be positive, got {value:g}")
 
-        vlm = DepthLM.from_pretrained(model)
+        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature)
         sources: list[str] = []
         with default_focal_note(sources):
             if points_per_query < 1:

@@ -97,6 +97,12 @@ class GeneratorAnswerer:
     def __init__(self, generator) -> None:
         self.generator = generator
         self.name = generator.name
+        #: How answers are decoded: ``None`` for greedy (the paper's protocol), else e.g.
+        #: ``"median of 8 samples at T=0.7"``; written into the predictions file's header, so a
+        #: resumed run cannot mix greedy and sampled answers.
+        n = int(getattr(generator, "samples", 1) or 1)
+        t = getattr(generator, "temperature", None)
+        self.decoding = f"median of {n} samples at T={t:g}" if n > 1 else None
 
     def answer(self, items: Sequence[EvalItem]) -> list[str]:
         return [g.text for g in self.answer_detailed(items)]
@@ -197,6 +203,8 @@ def load_answerer(
     png_scale: float = 1000.0,
     map_type: str = "z",
     backend: Backend | None = None,
+    samples: int = 1,
+    temperature: float | None = None,
 ) -> Answerer:
     """Parse a model spec: ``constant:2.0``, ``median``, or a VLM (``embedded``, a local
     folder, ``hf:PATH``, ``vllm:PATH``, ``openai:MODEL``; see
@@ -217,7 +225,8 @@ def load_answerer(
         return MedianAnswerer()
     if model == EMBEDDED or kind in KINDS or Path(model).is_dir():
         generator = load_generator(model, device=device, batch_size=batch_size,
-                                   max_new_tokens=max_new_tokens, backend=backend)  # fmt: skip
+                                   max_new_tokens=max_new_tokens, backend=backend,
+                                   samples=samples, temperature=temperature)  # fmt: skip
         return GeneratorAnswerer(generator)
     raise ValueError(
         f"unknown model {model!r}; use constant:VALUE, median, embedded, a local model folder, "

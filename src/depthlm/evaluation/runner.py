@@ -92,6 +92,8 @@ def _row(item: EvalItem, answer: Generation | None, task: Task, skipped: str | N
         value = getattr(answer, key)
         if value is not None:
             row[key] = round(value, 4) if isinstance(value, float) else value
+    if answer.samples is not None:  # sampled decoding: every reply, for the curious
+        row["samples"] = list(answer.samples)
     return row
 
 
@@ -218,6 +220,8 @@ def evaluate(
         "points": settings.points,
         "spec": spec.to_dict() if answerer.uses_images else None,
     }
+    if getattr(answerer, "decoding", None):  # absent for greedy: older files still resume
+        header["decoding"] = answerer.decoding
     cache = PredictionCache(shard.path(predictions_path(output)), header)
     asked: dict[str, list[Probe]] = {}
     for name, path in zip(names, paths, strict=True):

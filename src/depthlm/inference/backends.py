@@ -66,8 +66,20 @@ def load_generator(
     batch_size: int = 8,
     max_new_tokens: int = 64,
     backend: Backend | None = None,
+    samples: int = 1,
+    temperature: float | None = None,
 ) -> Generator:
-    """Load the generator for ``model`` (see the module docstring for the forms)."""
+    """Load the generator for ``model`` (see the module docstring for the forms).
+
+    ``samples=1`` decodes greedily (the paper's protocol); ``samples=N`` answers each question
+    with the consensus of N replies sampled at ``temperature`` (default 0.7), see
+    :mod:`depthlm.inference.consensus`."""
+    from depthlm.inference.consensus import check_sampling
+
+    check_sampling(samples, 0.7 if temperature is None else temperature)
+    sampling: dict[str, Any] = {"samples": samples}
+    if temperature is not None:
+        sampling["temperature"] = temperature
     backend = backend or Backend()
     kind, target = parse_model(model)
     if kind == "openai":
@@ -81,6 +93,7 @@ def load_generator(
             max_retries=backend.max_retries,
             timeout=backend.timeout,
             max_new_tokens=max_new_tokens,
+            **sampling,
         )
     if kind == "vllm":
         from depthlm.inference.vllm_engine import VLLMGenerator
@@ -90,6 +103,7 @@ def load_generator(
             max_new_tokens=max_new_tokens,
             tensor_parallel_size=backend.tensor_parallel_size,
             data_parallel_size=backend.data_parallel_size,
+            **sampling,
         )
     from depthlm.inference.hf import HFGenerator
 
@@ -100,7 +114,7 @@ def load_generator(
             "vllm:PATH or openai:MODEL)"
         )
     generator = HFGenerator.from_pretrained(
-        path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens
+        path, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens, **sampling
     )
     if target == EMBEDDED:  # tables say "embedded", not the install path
         generator.name = EMBEDDED

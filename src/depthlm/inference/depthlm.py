@@ -145,11 +145,17 @@ class DepthLM:
         device: str | None = None,
         batch_size: int = 32,
         backend: Backend | None = None,
+        samples: int = 1,
+        temperature: float | None = None,
         **spec: Any,
     ) -> DepthLM:
         """``"embedded"`` (depthlm-tiny, shipped in the package), a local folder or ``hf:PATH``
         (Transformers), ``vllm:PATH`` (vLLM, GPU) or ``openai:MODEL`` (an OpenAI-compatible
         server; ``backend`` holds its URL and key variable).
+
+        ``samples=N`` answers every question with the median of N sampled replies (at
+        ``temperature``, default 0.7) instead of the greedy one: N times the decoding, a
+        better answer for a model unsure of its digits (:mod:`depthlm.inference.consensus`).
 
         The preprocessing contract comes from the checkpoint's ``depthlm.json``; ``spec``
         keywords (``focal``, ``preset``, ``marker``, ``fxfy``) override it, which is how an API
@@ -165,6 +171,8 @@ class DepthLM:
             batch_size=batch_size,
             max_new_tokens=resolved.prompt.max_new_tokens,
             backend=backend,
+            samples=samples,
+            temperature=temperature,
         )
         contract = load_contract(folder) if folder is not None else {}
         tasks = list(contract.get("tasks") or {})
