@@ -73,6 +73,29 @@ def test_measure_matches_the_python_api(server: str) -> None:
     assert all(0 <= a["confidence"] <= 1 for a in out["answers"][:2])
 
 
+def test_sampled_answers_match_the_python_api() -> None:
+    import io
+
+    from PIL import Image
+
+    from depthlm import DepthLM
+
+    with pytest.raises(ValueError, match="samples must be"):
+        ServeConfig(samples=0)
+    points = [[80, 60], [30, 90]]
+    with running(create_app(ServeConfig(samples=5, temperature=1.0))) as (base, _):
+        body = {"image": IMAGE, "points": points, "focal": 150}
+        out = httpx.post(f"{base}/v1/measure", json=body, timeout=60).json()
+    local = DepthLM.from_pretrained("embedded", samples=5, temperature=1.0).measure(
+        Image.open(io.BytesIO(png_bytes(160, 120))), points, focal=150
+    )
+    assert [a["metres"] for a in out["answers"]] == [pytest.approx(v) for v in local["metres"]]
+    # the confidence of a sampled answer is the share of the 5 samples agreeing with it
+    assert all(
+        a["confidence"] * 5 == pytest.approx(round(a["confidence"] * 5)) for a in out["answers"]
+    )
+
+
 def test_openai_client_round_trip(server: str) -> None:
     import openai
 

@@ -12,6 +12,7 @@ import typer
 
 from depthlm.cli.errors import user_errors
 from depthlm.cli.measure import MODEL_HELP
+from depthlm.cli.options import Samples, Temperature
 
 
 def serve_command(
@@ -32,6 +33,8 @@ def serve_command(
     ] = None,
     device: Annotated[str | None, typer.Option(help="cpu | cuda | mps (default: best).")] = None,
     batch_size: Annotated[int, typer.Option(help="Questions per forward pass.")] = 32,
+    samples: Samples = 1,
+    temperature: Temperature = None,
     max_batch: Annotated[
         int, typer.Option(help="Questions per model call across requests (1: no batching).")
     ] = 64,
@@ -69,6 +72,7 @@ def serve_command(
     with user_errors():
         config = ServeConfig(model=model, host=host, port=port, api_key_env=api_key_env,
                              served_name=served_name, device=device, batch_size=batch_size,
+                             samples=samples, temperature=temperature,
                              max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
                              timeout_s=timeout, max_body_bytes=int(max_body_mb * 2**20),
                              max_pixels=int(max_megapixels * 1e6),

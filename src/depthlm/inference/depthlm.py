@@ -197,8 +197,9 @@ class DepthLM:
         model trained on it: :func:`depthlm.inference.multipoint.measure_many`).
 
         Returns ``{"metres": (N,) float array (NaN where unanswered), "text": raw answers,
-        "confidence": (N,) in [0, 1] from the answer tokens' probabilities (NaN where not
-        asked or the backend cannot tell; see :func:`depthlm.inference.hf.answer_confidence`),
+        "confidence": (N,) in [0, 1] from the answer tokens' probabilities, or with
+        ``samples > 1`` the samples' agreement (NaN where not asked or the backend cannot tell;
+        see :func:`depthlm.inference.hf.answer_confidence`),
         "points": the pixels, "skipped": indices too close to the border to mark,
         "intrinsics": [fx, fy, cx, cy, w, h] of the input image, "focal": fx used,
         "focal_source": "intrinsics" | "focal" | "exif" | "estimated" | "default", "image": its

@@ -30,6 +30,8 @@ class ServeConfig:
     served_name: str | None = None  # the id clients send as "model"; default from ``model``
     device: str | None = None
     batch_size: int = 32  # the backend's own batch (questions per forward pass)
+    samples: int = 1  # > 1: every answer is the median of this many sampled replies
+    temperature: float | None = None  # their sampling temperature (default 0.7)
     max_batch: int = 64
     max_wait_ms: float = 10.0
     queue_size: int = 64
@@ -59,6 +61,9 @@ class ServeConfig:
         ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        from depthlm.inference.consensus import check_sampling
+
+        check_sampling(self.samples, 0.7 if self.temperature is None else self.temperature)
         if self.max_wait_ms < 0 or self.timeout_s <= 0:
             raise ValueError("max_wait_ms must be >= 0 and timeout_s > 0")
 

@@ -82,7 +82,12 @@ class Service:
                     tensor_parallel_size=c.tensor_parallel_size,
                 )
                 model = DepthLM.from_pretrained(
-                    c.model, device=c.device, batch_size=c.batch_size, backend=backend
+                    c.model,
+                    device=c.device,
+                    batch_size=c.batch_size,
+                    backend=backend,
+                    samples=c.samples,
+                    temperature=c.temperature,
                 )
             self.batcher = Batcher(
                 model.generator,
