@@ -76,7 +76,7 @@ def load_generator(
     :mod:`depthlm.inference.consensus`."""
     from depthlm.inference.consensus import check_sampling
 
-    check_sampling(samples, 0.7 if temperature is None else temperature)
+    check_sampling(samples, temperature)
     sampling: dict[str, Any] = {"samples": samples}
     if temperature is not None:
         sampling["temperature"] = temperature

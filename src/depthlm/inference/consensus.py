@@ -24,14 +24,25 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["agreement", "answer_values", "check_sampling", "choose", "medoid"]
+__all__ = [
+    "DEFAULT_TEMPERATURE",
+    "agreement",
+    "answer_values",
+    "check_sampling",
+    "choose",
+    "medoid",
+]
 
 #: δ1's threshold: two answers within this factor of each other "agree".
 AGREE = 1.25
+#: Sampling temperature when none is given: enough spread for a median, not so much that a
+#: small N is noisy (docs/embedded.md measured 0.7 and 1.0).
+DEFAULT_TEMPERATURE = 0.7
 
 
-def check_sampling(samples: int, temperature: float) -> None:
-    """Refuse settings no backend can honour, naming the option."""
+def check_sampling(samples: int, temperature: float | None) -> None:
+    """Refuse settings no backend can honour, naming the option (``None``: the default)."""
+    temperature = DEFAULT_TEMPERATURE if temperature is None else temperature
     if not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an integer >= 1 (1 = greedy), got {samples!r}")
     if samples > 1 and not temperature > 0:

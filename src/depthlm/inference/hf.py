@@ -35,7 +35,7 @@ from transformers import (
 )
 
 from depthlm.inference.base import ChatQuery, Generation
-from depthlm.inference.consensus import check_sampling, choose
+from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_sampling, choose
 
 __all__ = ["HFGenerator", "answer_confidence", "build_messages"]
 
@@ -167,7 +167,7 @@ class HFGenerator:
         max_new_tokens: int = 64,
         stop_strings: Sequence[str] | None = None,
         samples: int = 1,
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
         seed: int = 0,
     ) -> None:
         if batch_size < 1:
@@ -206,7 +206,7 @@ class HFGenerator:
         max_new_tokens: int = 64,
         stop_strings: Sequence[str] | None = None,
         samples: int = 1,
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
     ) -> HFGenerator:
         """Load model and processor from a local directory (or hub id).
 
@@ -270,11 +270,10 @@ class HFGenerator:
         texts, prompt_tokens, new_tokens, confidence, samples = self._generate_batch(queries)
         share = (time.perf_counter() - t0) / len(queries)
         rows = zip(texts, prompt_tokens, new_tokens, confidence, samples, strict=True)
-        out = []
-        for t, p, c, q, s in rows:
-            out.append(Generation(t, share, prompt_tokens=p, completion_tokens=c, confidence=q,
-                                  samples=s))  # fmt: skip
-        return out
+        return [
+            Generation(t, share, prompt_tokens=p, completion_tokens=c, confidence=q, samples=s)
+            for t, p, c, q, s in rows
+        ]
 
     def _inputs(self, queries: list[ChatQuery]) -> Any:
         """The batch's model inputs: chat template, tokenizer and image processor."""
@@ -315,13 +314,17 @@ class HFGenerator:
             gen_kwargs["pad_token_id"] = self.tokenizer.pad_token_id
         if self.stop_strings:
             gen_kwargs.update(stop_strings=self.stop_strings, tokenizer=self.tokenizer)
-        processors = LogitsProcessorList([] if sampling else [recorder])
-        # Sampling draws from a generator seeded per batch, outside the caller's random state:
-        # the same batch gets the same samples however the run was interrupted and resumed.
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed)
-            output = self.model.generate(**inputs, **gen_kwargs, logits_processor=processors)
+        if sampling:
+            # Drawn from a generator seeded per batch, outside the caller's random state: the
+            # same batch gets the same samples however the run was interrupted and resumed.
+            devices = [self.device.index or 0] if self.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(self.seed)
+                output = self.model.generate(**inputs, **gen_kwargs)
+        else:
+            output = self.model.generate(
+                **inputs, **gen_kwargs, logits_processor=LogitsProcessorList([recorder])
+            )
         t2 = time.perf_counter()
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)

@@ -50,7 +50,7 @@ import openai
 from PIL import Image
 
 from depthlm.inference.base import BackendError, ChatQuery, Generation
-from depthlm.inference.consensus import check_sampling, choose
+from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_sampling, choose
 
 __all__ = ["OpenAIGenerator", "build_openai_messages", "image_data_url"]
 
@@ -169,10 +169,12 @@ class OpenAIGenerator:
         self.max_retries = max_retries
         self.timeout = float(timeout)
         self.max_new_tokens = max_new_tokens
-        check_sampling(samples, 0.7 if temperature is None else temperature)
+        check_sampling(samples, temperature)
         self.samples = samples
-        # Greedy (0) for one answer; for several, 0.7 unless told: the consensus needs spread.
-        self.temperature = temperature if temperature is not None else (0.7 if samples > 1 else 0.0)
+        # Greedy (0) for one answer; for several, the default unless told: a median needs spread.
+        if temperature is None:
+            temperature = DEFAULT_TEMPERATURE if samples > 1 else 0.0
+        self.temperature = temperature
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from depthlm.inference.base import ChatQuery, Generation
-from depthlm.inference.consensus import check_sampling, choose
+from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_sampling, choose
 from depthlm.inference.hf import build_messages
 
 __all__ = ["VLLMGenerator"]
@@ -47,7 +47,7 @@ class VLLMGenerator:
         name: str,
         max_new_tokens: int = 64,
         samples: int = 1,
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
         vllm = _import_vllm()
         check_sampling(samples, temperature)
@@ -72,7 +72,7 @@ class VLLMGenerator:
         data_parallel_size: int = 1,
         max_images: int = 2,
         samples: int = 1,
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
         **engine: Any,
     ) -> VLLMGenerator:
         """Start an engine on ``path``; ``max_images`` per prompt covers the pose task's two

@@ -63,7 +63,7 @@ class ServeConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         from depthlm.inference.consensus import check_sampling
 
-        check_sampling(self.samples, 0.7 if self.temperature is None else self.temperature)
+        check_sampling(self.samples, self.temperature)
         if self.max_wait_ms < 0 or self.timeout_s <= 0:
             raise ValueError("max_wait_ms must be >= 0 and timeout_s > 0")
 
