@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from depthlm.inference.consensus import agreement, answer_values, check_sampling, choose, medoid
+from depthlm.inference.consensus import (
+    agreement,
+    answer_values,
+    best_bet,
+    check_decoding,
+    check_sampling,
+    choose,
+    medoid,
+)
 
 
 def test_single_answers_pick_the_median_sample() -> None:
@@ -51,3 +61,32 @@ def test_bad_settings_name_the_option(samples: int, temperature: float, match: s
     with pytest.raises(ValueError, match=match):
         check_sampling(samples, temperature)
     check_sampling(1, 0.0)  # greedy ignores the temperature
+
+
+def test_the_best_bet_weighs_candidates_by_their_probability() -> None:
+    # 11 is the likeliest single reply, but 3.0/3.3/3.5 together hold more mass within ×1.25
+    texts = ["11", "3.0", "3.3", "3.5", "40"]
+    logprobs = [math.log(p) for p in (0.30, 0.20, 0.15, 0.15, 0.20)]
+    k, chance = choose(texts, None, logprobs)
+    # 3.0, 3.3 and 3.5 each lie within ×1.25 of all three (0.5 of the mass): the tie goes
+    # to the likeliest of them
+    assert texts[k] == "3.0"
+    assert chance == pytest.approx(0.5)
+    # The medoid of the same replies, unweighted, is a different answer
+    assert texts[choose(texts)[0]] == "3.5"
+
+
+def test_the_best_bet_breaks_ties_by_probability_and_skips_unparsed() -> None:
+    values = [[None], [2.0], [8.0]]
+    assert best_bet(values, [0.0, math.log(0.2), math.log(0.4)]) == (2, pytest.approx(0.4 / 0.6))
+    assert best_bet([[None], [None]], [0.0, -1.0]) == (0, None)
+    with pytest.raises(ValueError, match="2 candidates but 1"):
+        best_bet([[1.0], [2.0]], [0.0])
+
+
+def test_samples_and_beams_are_one_or_the_other() -> None:
+    check_decoding(1, None, 4)
+    with pytest.raises(ValueError, match="beams must be an integer >= 1"):
+        check_decoding(1, None, 0)
+    with pytest.raises(ValueError, match="choose one of samples=3 and beams=4"):
+        check_decoding(3, None, 4)

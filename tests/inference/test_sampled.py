@@ -77,3 +77,49 @@ def test_cli_refuses_zero_samples(toy_jsonl, tmp_path) -> None:
                               "--samples", "0", "--output", str(tmp_path / "r.json")])  # fmt: skip
     assert res.exit_code != 0
     assert "samples must be an integer >= 1" in res.output
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHS)
+def test_beams_answer_one_of_their_candidates_on_every_family(arch, tmp_path_factory) -> None:
+    """A beam search expands every family's image inputs per beam (pose asks two images)."""
+    path = tiny_model_dir(arch, tmp_path_factory)
+    gen = HFGenerator.from_pretrained(path, max_new_tokens=6, beams=3)
+    for answer in gen.generate_detailed(QUERIES):
+        assert answer.samples is not None and len(answer.samples) == 3
+        assert answer.text in answer.samples
+
+
+def test_the_embedded_models_beams_are_its_likeliest_replies() -> None:
+    """Beam 1 of a width-4 search is the greedy reply when the greedy path is the likeliest
+    (it is for a short number), and the chosen reply's chance is a probability."""
+    path = resolve_model_path("embedded")
+    query = ChatQuery(QUERIES[0].images, QUERIES[0].text, meta={"task": "distance"})
+    (greedy,) = HFGenerator.from_pretrained(path, max_new_tokens=8).generate_detailed([query])
+    (beam,) = HFGenerator.from_pretrained(path, max_new_tokens=8, beams=4).generate_detailed(
+        [query]
+    )
+    assert len(set(beam.samples)) == 4, beam.samples  # four distinct replies
+    assert all(parse_answer(t) is not None for t in beam.samples)
+    assert greedy.text in beam.samples
+    assert 0.0 < beam.confidence <= 1.0
+
+
+def test_eval_names_the_beam_decoding(toy_jsonl, tmp_path) -> None:
+    spec = QuerySpec(focal=112.0, preset="compact")
+    answerer = load_answerer("embedded", batch_size=8, max_new_tokens=8, beams=2)
+    res = evaluate(answerer, [toy_jsonl], tmp_path / "b.json", spec=spec,
+                   settings=EvalSettings(points=1), progress=False)  # fmt: skip
+    assert res["config"]["decoding"] == "best bet of 2 beams"
+    lines = (tmp_path / "b.predictions.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines[1:]]
+    answered = [r for r in rows if "skipped" not in r]
+    assert answered and all(len(r["samples"]) == 2 and r["text"] in r["samples"] for r in answered)
+
+
+def test_cli_refuses_beams_with_samples_and_beams_for_an_api(toy_jsonl, tmp_path) -> None:
+    args = ["eval", "--model", "embedded", "--data", str(toy_jsonl),
+            "--output", str(tmp_path / "r.json")]  # fmt: skip
+    res = runner.invoke(app, [*args, "--samples", "3", "--beams", "2"])
+    assert res.exit_code != 0 and "choose one of samples=3 and beams=2" in res.output
+    with pytest.raises(ValueError, match="beams=2 needs a local model"):
+        load_answerer("openai:gpt-test", beams=2)

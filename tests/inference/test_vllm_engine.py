@@ -1,6 +1,7 @@
 """The vLLM backend: a clear error without vLLM, and the engine input it builds (checked
 against a stand-in ``vllm`` module; the real engine is exercised on GPU machines)."""
 
+import math
 import sys
 import types
 from types import SimpleNamespace
@@ -39,10 +40,31 @@ def fake_vllm(monkeypatch):
                 for i in range(len(requests))
             ]
 
+        def beam_search(self, requests, params):
+            """Beam j of request i: the prompt's tokens, then "<i + j>.5" and end of turn, at
+            log-probability -j; its first beam runs past the end of turn."""
+            calls["requests"], calls["sampling"] = requests, params
+            tok = calls["tokenizer"]
+            end = tok.convert_tokens_to_ids("<|im_end|>")
+
+            def beam(i, j):
+                reply = [*tok.encode(f"{i + j}.5", add_special_tokens=False), end]
+                tail = tok.encode(" 99", add_special_tokens=False) if j == 0 else []
+                prompt = {"prompt_token_ids": [1, 2, 3]}
+                return SimpleNamespace(tokens=[1, 2, 3, *reply, *tail], cum_logprob=-float(j),
+                                       orig_prompt=prompt)  # fmt: skip
+
+            width = params["beam_width"]
+            return [SimpleNamespace(sequences=[beam(i, j) for j in range(width)])
+                    for i in range(len(requests))]  # fmt: skip
+
     module = types.ModuleType("vllm")
     module.LLM = LLM
     module.SamplingParams = lambda **kw: kw
+    params = types.ModuleType("vllm.sampling_params")
+    params.BeamSearchParams = lambda **kw: kw
     monkeypatch.setitem(sys.modules, "vllm", module)
+    monkeypatch.setitem(sys.modules, "vllm.sampling_params", params)
     return calls
 
 
@@ -71,3 +93,21 @@ def test_samples_share_one_request_and_answer_the_median(fake_vllm, tmp_path_fac
     assert answer.samples == ["0.5", "3.5", "6.5"]
     assert answer.text == "3.5" and answer.completion_tokens == 3  # the median, its own tokens
     assert answer.confidence == pytest.approx(1 / 3)
+
+
+def test_beams_come_from_the_engines_beam_search(fake_vllm, tmp_path_factory):
+    from transformers import AutoTokenizer
+
+    path = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    fake_vllm["tokenizer"] = AutoTokenizer.from_pretrained(path)
+    gen = load_generator(f"vllm:{path}", max_new_tokens=9, beams=3)
+    image = Image.new("RGB", (56, 56), (255, 0, 0))
+    query = ChatQuery(images=[image], text="How far?", meta={"task": "distance"})
+    (answer,) = gen.generate_detailed([query])
+    assert fake_vllm["sampling"] == {"beam_width": 3, "max_tokens": 9, "length_penalty": 0.0}
+    # prompt tokens and what follows the end of turn are cut off each beam
+    assert answer.samples == ["0.5", "1.5", "2.5"]
+    # 0.5, 1.5 and 2.5 are more than ×1.25 apart: the likeliest beam wins, with its own mass
+    assert answer.text == "0.5" and answer.prompt_tokens == 3
+    weights = [1.0, math.exp(-1), math.exp(-2)]
+    assert answer.confidence == pytest.approx(weights[0] / sum(weights))

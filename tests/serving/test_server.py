@@ -384,3 +384,23 @@ def test_serves_an_openai_compatible_backend(server: str, monkeypatch) -> None:
     assert r.json()["answers"][0]["text"]
     err = _error(refused, 502)  # the upstream's refusal, passed on with its reason
     assert err["code"] == "backend_error" and "413" in err["message"]
+
+
+def test_beam_answers_match_the_python_api() -> None:
+    import io
+
+    from PIL import Image
+
+    from depthlm import DepthLM
+
+    with pytest.raises(ValueError, match="choose one of samples=2 and beams=3"):
+        ServeConfig(samples=2, beams=3)
+    points = [[80, 60], [30, 90]]
+    with running(create_app(ServeConfig(beams=3))) as (base, _):
+        body = {"image": IMAGE, "points": points, "focal": 150}
+        out = httpx.post(f"{base}/v1/measure", json=body, timeout=60).json()
+    local = DepthLM.from_pretrained("embedded", beams=3).measure(
+        Image.open(io.BytesIO(png_bytes(160, 120))), points, focal=150
+    )
+    assert [a["metres"] for a in out["answers"]] == [pytest.approx(v) for v in local["metres"]]
+    assert all(0 < a["confidence"] <= 1 for a in out["answers"])

@@ -20,10 +20,11 @@ EVAL_SEED = 777  # held out: the shipped recipe trains on seed 1000
 def bench_accuracy(
     model: str = "embedded", images: int = 200, seed: int = EVAL_SEED,
     tasks: tuple[str, ...] = tuple(TASKS), batch_size: int = 32, data: Path | None = None,
-    samples: int = 1, temperature: float | None = None,
+    samples: int = 1, temperature: float | None = None, beams: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
     """δ1 (and AbsRel, n) per task for ``model`` and the constant baseline; ``samples > 1``
-    answers with the median of that many sampled replies (``depthlm.inference.consensus``)."""
+    answers with the median of that many sampled replies, ``beams > 1`` with the best bet
+    among that many beams (``depthlm.inference.consensus``)."""
     from depthlm.data.synth import synthesize
     from depthlm.evaluation.answerers import ConstantAnswerer, load_answerer
     from depthlm.evaluation.runner import EvalSettings, evaluate
@@ -32,14 +33,15 @@ def bench_accuracy(
 
     base = resolve_spec(resolve_model_path(model))
     vlm = load_answerer(model, batch_size=batch_size, max_new_tokens=base.prompt.max_new_tokens,
-                        samples=samples, temperature=temperature)  # fmt: skip
+                        samples=samples, temperature=temperature,
+                        beams=beams)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         if data is None:
             data = synthesize(tmp_dir / "data", images=images, seed=seed, points=20,
                               progress=False)  # fmt: skip
         out: dict[str, Any] = {"model": model, "images": images, "seed": seed, "tasks": {}}
-        if samples > 1:
+        if samples > 1 or beams > 1:
             out["decoding"] = vlm.decoding
         for task in tasks:
             spec = resolve_spec(resolve_model_path(model), task=task)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from depthlm.cli.errors import user_errors
-from depthlm.cli.options import Samples, Temperature
+from depthlm.cli.options import Beams, Samples, Temperature
 
 app = typer.Typer(help="Benchmarks that print speed and accuracy figures.", no_args_is_help=True)
 Json = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
@@ -51,13 +51,16 @@ def accuracy_bench(
     seed: Annotated[int, typer.Option(help="World seed (not a training seed).")] = 777,
     samples: Samples = 1,
     temperature: Temperature = None,
+    beams: Beams = 1,
     as_json: Json = False,
 ) -> None:
     """δ1 per task on unseen synthetic scenes, beside the constant baseline."""
     with user_errors():
         from depthlm.bench.accuracy import bench_accuracy, report
 
-        r = bench_accuracy(model, images, seed, samples=samples, temperature=temperature)
+        r = bench_accuracy(
+            model, images, seed, samples=samples, temperature=temperature, beams=beams
+        )
         typer.echo(json.dumps(r)) if as_json else report(r)
 
 

@@ -23,7 +23,7 @@ from depthlm.cli.measure import (
     describe_source,
     input_images,
 )
-from depthlm.cli.options import Samples, Temperature
+from depthlm.cli.options import Beams, Samples, Temperature
 
 
 def output_dirs(files: list[Path], out: Path) -> dict[str, Path]:
@@ -57,6 +57,7 @@ def depth_command(
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
     samples: Samples = 1,
     temperature: Temperature = None,
+    beams: Beams = 1,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Write a metric depth map, point cloud (PLY, GLB) and preview for each image."""
@@ -76,7 +77,7 @@ def depth_command(
             raise ValueError(f"--out {out} exists and is not a folder")
         dirs = output_dirs(files, out) if folder else {str(files[0]): out}
 
-        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature)
+        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature, beams=beams)
         sources: list[str] = []
         done: list[tuple[str, float, str, Path]] = []
         written: list[Path] = []

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from depthlm.cli.errors import user_errors
-from depthlm.cli.options import Samples, Temperature
+from depthlm.cli.options import Beams, Samples, Temperature
 
 
 def eval_command(
@@ -57,6 +57,7 @@ def eval_command(
     batch_size: Annotated[int, typer.Option(help="Questions per model call.")] = 8,
     samples: Samples = 1,
     temperature: Temperature = None,
+    beams: Beams = 1,
     max_new_tokens: Annotated[int | None, typer.Option(help="Default: the preset's.")] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu | cuda | ... (default: best available)")
@@ -116,6 +117,7 @@ def eval_command(
             backend=backend,
             samples=samples,
             temperature=temperature,
+            beams=beams,
         )
         if overwrite:
             predictions_path(output).unlink(missing_ok=True)

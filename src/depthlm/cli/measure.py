@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from depthlm.cli.errors import user_errors
-from depthlm.cli.options import Samples, Temperature
+from depthlm.cli.options import Beams, Samples, Temperature
 
 #: Tasks ``measure`` can ask: one marked point, one image.
 MEASURE_TASKS = ("distance", "principal_axis", "speed", "time")
@@ -154,6 +154,7 @@ def measure_command(
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = "embedded",
     samples: Samples = 1,
     temperature: Temperature = None,
+    beams: Beams = 1,
     points_per_query: Annotated[
         int,
         typer.Option(help="Numbered points per question (multi_point task; 1 = one each)."),
@@ -176,7 +177,7 @@ def measure_command(
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{key} must be positive, got {value:g}")
 
-        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature)
+        vlm = DepthLM.from_pretrained(model, samples=samples, temperature=temperature, beams=beams)
         sources: list[str] = []
         with default_focal_note(sources):
             if points_per_query < 1:

@@ -13,6 +13,14 @@ Samples = Annotated[
         "sampled ones (slower, often more accurate; see docs/inference.md)."
     ),
 ]
+Beams = Annotated[
+    int,
+    typer.Option(
+        help="1: greedy answers; K: a beam search keeps the K likeliest replies and answers "
+        "the one whose δ1 hit is likeliest under their probabilities (local models; "
+        "see docs/inference.md)."
+    ),
+]
 Temperature = Annotated[
     float | None, typer.Option(help="Sampling temperature with --samples N (default 0.7).")
 ]

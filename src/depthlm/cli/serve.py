@@ -12,7 +12,7 @@ import typer
 
 from depthlm.cli.errors import user_errors
 from depthlm.cli.measure import MODEL_HELP
-from depthlm.cli.options import Samples, Temperature
+from depthlm.cli.options import Beams, Samples, Temperature
 
 
 def serve_command(
@@ -35,6 +35,7 @@ def serve_command(
     batch_size: Annotated[int, typer.Option(help="Questions per forward pass.")] = 32,
     samples: Samples = 1,
     temperature: Temperature = None,
+    beams: Beams = 1,
     max_batch: Annotated[
         int, typer.Option(help="Questions per model call across requests (1: no batching).")
     ] = 64,
@@ -72,7 +73,7 @@ def serve_command(
     with user_errors():
         config = ServeConfig(model=model, host=host, port=port, api_key_env=api_key_env,
                              served_name=served_name, device=device, batch_size=batch_size,
-                             samples=samples, temperature=temperature,
+                             samples=samples, temperature=temperature, beams=beams,
                              max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
                              timeout_s=timeout, max_body_bytes=int(max_body_mb * 2**20),
                              max_pixels=int(max_megapixels * 1e6),

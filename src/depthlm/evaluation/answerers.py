@@ -98,11 +98,14 @@ class GeneratorAnswerer:
         self.generator = generator
         self.name = generator.name
         #: How answers are decoded: ``None`` for greedy (the paper's protocol), else e.g.
-        #: ``"median of 8 samples at T=0.7"``; written into the predictions file's header, so a
-        #: resumed run cannot mix greedy and sampled answers.
+        #: ``"median of 8 samples at T=0.7"`` or ``"best bet of 8 beams"``; written into the
+        #: predictions file's header, so a resumed run cannot mix answers decoded two ways.
         n = int(getattr(generator, "samples", 1) or 1)
         t = getattr(generator, "temperature", None)
+        k = int(getattr(generator, "beams", 1) or 1)
         self.decoding = f"median of {n} samples at T={t:g}" if n > 1 else None
+        if k > 1:
+            self.decoding = f"best bet of {k} beams"
 
     def answer(self, items: Sequence[EvalItem]) -> list[str]:
         return [g.text for g in self.answer_detailed(items)]
@@ -205,6 +208,7 @@ def load_answerer(
     backend: Backend | None = None,
     samples: int = 1,
     temperature: float | None = None,
+    beams: int = 1,
 ) -> Answerer:
     """Parse a model spec: ``constant:2.0``, ``median``, or a VLM (``embedded``, a local
     folder, ``hf:PATH``, ``vllm:PATH``, ``openai:MODEL``; see
@@ -226,7 +230,8 @@ def load_answerer(
     if model == EMBEDDED or kind in KINDS or Path(model).is_dir():
         generator = load_generator(model, device=device, batch_size=batch_size,
                                    max_new_tokens=max_new_tokens, backend=backend,
-                                   samples=samples, temperature=temperature)  # fmt: skip
+                                   samples=samples, temperature=temperature,
+                                   beams=beams)  # fmt: skip
         return GeneratorAnswerer(generator)
     raise ValueError(
         f"unknown model {model!r}; use constant:VALUE, median, embedded, a local model folder, "

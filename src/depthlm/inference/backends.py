@@ -68,20 +68,28 @@ def load_generator(
     backend: Backend | None = None,
     samples: int = 1,
     temperature: float | None = None,
+    beams: int = 1,
 ) -> Generator:
     """Load the generator for ``model`` (see the module docstring for the forms).
 
     ``samples=1`` decodes greedily (the paper's protocol); ``samples=N`` answers each question
     with the consensus of N replies sampled at ``temperature`` (default 0.7), see
-    :mod:`depthlm.inference.consensus`."""
-    from depthlm.inference.consensus import check_sampling
+    :mod:`depthlm.inference.consensus`; ``beams=K`` gives the reply, among the K likeliest of a
+    beam search, whose δ1 hit is likeliest (local models only: APIs do not expose a beam
+    search)."""
+    from depthlm.inference.consensus import check_decoding
 
-    check_sampling(samples, temperature)
+    check_decoding(samples, temperature, beams)
     sampling: dict[str, Any] = {"samples": samples}
     if temperature is not None:
         sampling["temperature"] = temperature
     backend = backend or Backend()
     kind, target = parse_model(model)
+    if kind == "openai" and beams > 1:
+        raise ValueError(f"beams={beams} needs a local model (hf:, vllm: or a folder): "
+                         f"{model} is an API without beam search; use samples instead")  # fmt: skip
+    if kind != "openai":
+        sampling["beams"] = beams
     if kind == "openai":
         from depthlm.inference.openai_api import OpenAIGenerator
 

@@ -147,6 +147,7 @@ class DepthLM:
         backend: Backend | None = None,
         samples: int = 1,
         temperature: float | None = None,
+        beams: int = 1,
         **spec: Any,
     ) -> DepthLM:
         """``"embedded"`` (depthlm-tiny, shipped in the package), a local folder or ``hf:PATH``
@@ -156,6 +157,8 @@ class DepthLM:
         ``samples=N`` answers every question with the median of N sampled replies (at
         ``temperature``, default 0.7) instead of the greedy one: N times the decoding, a
         better answer for a model unsure of its digits (:mod:`depthlm.inference.consensus`).
+        ``beams=K`` instead keeps the K likeliest replies of a beam search and answers the one
+        whose δ1 hit is likeliest under their probabilities (local models only).
 
         The preprocessing contract comes from the checkpoint's ``depthlm.json``; ``spec``
         keywords (``focal``, ``preset``, ``marker``, ``fxfy``) override it, which is how an API
@@ -173,6 +176,7 @@ class DepthLM:
             backend=backend,
             samples=samples,
             temperature=temperature,
+            beams=beams,
         )
         contract = load_contract(folder) if folder is not None else {}
         tasks = list(contract.get("tasks") or {})
@@ -198,8 +202,9 @@ class DepthLM:
 
         Returns ``{"metres": (N,) float array (NaN where unanswered), "text": raw answers,
         "confidence": (N,) in [0, 1] from the answer tokens' probabilities, or with
-        ``samples > 1`` the samples' agreement (NaN where not asked or the backend cannot tell;
-        see :func:`depthlm.inference.hf.answer_confidence`),
+        ``samples > 1`` the samples' agreement, with ``beams > 1`` the chance of a δ1 hit
+        (NaN where not asked or the backend cannot tell; see
+        :func:`depthlm.inference.hf.answer_confidence`),
         "points": the pixels, "skipped": indices too close to the border to mark,
         "intrinsics": [fx, fy, cx, cy, w, h] of the input image, "focal": fx used,
         "focal_source": "intrinsics" | "focal" | "exif" | "estimated" | "default", "image": its

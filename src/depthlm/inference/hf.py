@@ -12,7 +12,12 @@ model and no second pass: the probabilities are read while generating.
 
 With ``samples=N`` (N > 1) each query is answered N times by sampling at ``temperature``, and
 the reply is their consensus (:mod:`depthlm.inference.consensus`: the median answer, which
-greedy decoding is not); its confidence is then the samples' agreement.
+greedy decoding is not); its confidence is then the samples' agreement. With ``beams=K``
+a beam search keeps the K likeliest replies with their probabilities, and the reply is the
+one whose δ1 hit is likeliest under them (:func:`~depthlm.inference.consensus.best_bet`),
+its confidence that probability. Transformers returns a beam's probability only with
+``output_scores``, which keeps every step's scores (queries × beams × vocabulary per token):
+fine for a number, heavy for a long reasoning answer from a real VLM (lower ``batch_size``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from transformers import (
 )
 
 from depthlm.inference.base import ChatQuery, Generation
-from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_sampling, choose
+from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_decoding, choose
 
 __all__ = ["HFGenerator", "answer_confidence", "build_messages"]
 
@@ -154,7 +159,8 @@ class HFGenerator:
     """A :class:`~depthlm.inference.base.Generator` over a local Transformers VLM.
 
     Queries are processed in chunks of ``batch_size`` with greedy decoding, or, with
-    ``samples > 1``, sampled ``samples`` times each at ``temperature`` (see the module doc).
+    ``samples > 1``, sampled ``samples`` times each at ``temperature``, or, with ``beams > 1``,
+    answered by a beam search of that width (see the module doc).
     """
 
     def __init__(
@@ -169,11 +175,13 @@ class HFGenerator:
         samples: int = 1,
         temperature: float = DEFAULT_TEMPERATURE,
         seed: int = 0,
+        beams: int = 1,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        check_sampling(samples, temperature)
+        check_decoding(samples, temperature, beams)
         self.samples = samples
+        self.beams = beams
         self.temperature = temperature
         self.seed = seed
         self.model = model.eval()
@@ -207,6 +215,7 @@ class HFGenerator:
         stop_strings: Sequence[str] | None = None,
         samples: int = 1,
         temperature: float = DEFAULT_TEMPERATURE,
+        beams: int = 1,
     ) -> HFGenerator:
         """Load model and processor from a local directory (or hub id).
 
@@ -228,6 +237,7 @@ class HFGenerator:
             stop_strings=stop_strings,
             samples=samples,
             temperature=temperature,
+            beams=beams,
         )
 
     @property
@@ -310,6 +320,13 @@ class HFGenerator:
         )
         if sampling:
             gen_kwargs["num_return_sequences"] = self.samples
+        # Beams: the K likeliest replies, each scored by its summed log-probability (length
+        # penalty 0), which Transformers only returns alongside every step's scores.
+        searching = self.beams > 1
+        if searching:
+            gen_kwargs.update(num_beams=self.beams, num_return_sequences=self.beams,
+                              length_penalty=0.0, early_stopping=True,
+                              return_dict_in_generate=True, output_scores=True)  # fmt: skip
         if self.model.generation_config.pad_token_id is None:
             gen_kwargs["pad_token_id"] = self.tokenizer.pad_token_id
         if self.stop_strings:
@@ -321,10 +338,14 @@ class HFGenerator:
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(self.seed)
                 output = self.model.generate(**inputs, **gen_kwargs)
+        elif searching:
+            output = self.model.generate(**inputs, **gen_kwargs)
         else:
             output = self.model.generate(
                 **inputs, **gen_kwargs, logits_processor=LogitsProcessorList([recorder])
             )
+        scores = output.sequences_scores.float().tolist() if searching else None
+        output = output.sequences if searching else output
         t2 = time.perf_counter()
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
@@ -332,9 +353,16 @@ class HFGenerator:
         rows, stops = new_tokens.tolist(), self._stops()
         lengths = [_answer_length(row, stops) for row in rows]
         samples: list[list[str] | None] = [None] * len(queries)
-        if sampling:  # rows i*N .. i*N+N-1 are query i's samples
-            n = self.samples
-            picks = [choose(texts[i * n : (i + 1) * n], q.meta) for i, q in enumerate(queries)]
+        if sampling or searching:  # rows i*N .. i*N+N-1 are query i's samples or beams
+            n = self.samples if sampling else self.beams
+            picks = [
+                choose(
+                    texts[i * n : (i + 1) * n],
+                    q.meta,
+                    None if scores is None else scores[i * n : (i + 1) * n],
+                )
+                for i, q in enumerate(queries)
+            ]
             samples = [texts[i * n : (i + 1) * n] for i in range(len(queries))]
             texts = [samples[i][k] for i, (k, _) in enumerate(picks)]  # type: ignore[index]
             lengths = [lengths[i * n + k] for i, (k, _) in enumerate(picks)]

@@ -32,6 +32,7 @@ class ServeConfig:
     batch_size: int = 32  # the backend's own batch (questions per forward pass)
     samples: int = 1  # > 1: every answer is the median of this many sampled replies
     temperature: float | None = None  # their sampling temperature (default 0.7)
+    beams: int = 1  # > 1: every answer is the best bet among this many beam-search replies
     max_batch: int = 64
     max_wait_ms: float = 10.0
     queue_size: int = 64
@@ -61,9 +62,9 @@ class ServeConfig:
         ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        from depthlm.inference.consensus import check_sampling
+        from depthlm.inference.consensus import check_decoding
 
-        check_sampling(self.samples, self.temperature)
+        check_decoding(self.samples, self.temperature, self.beams)
         if self.max_wait_ms < 0 or self.timeout_s <= 0:
             raise ValueError("max_wait_ms must be >= 0 and timeout_s > 0")
 

@@ -88,6 +88,7 @@ class Service:
                     backend=backend,
                     samples=c.samples,
                     temperature=c.temperature,
+                    beams=c.beams,
                 )
             self.batcher = Batcher(
                 model.generator,
