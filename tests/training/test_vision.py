@@ -68,6 +68,47 @@ def test_samples_put_the_marked_target_under_the_arrow(data, tmp_path):
     assert len(list(samples)) == 10  # iteration stops at the end (no endless stream)
 
 
+@pytest.fixture(scope="module")
+def dense_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vision-dense")
+    return synthesize(out, images=4, seed=21, size=96, points=30, dense=True, progress=False)
+
+
+def test_grid_targets_agree_with_the_records_own_labels(dense_data, tmp_path):
+    # The grid reads the depth map at the pixel each training-image pixel comes from, so at a
+    # labelled pixel it must give that record's label: the crop/resize mapping is the same.
+    cfg = small_config("unused", dense_data, tmp_path)
+    builder = SampleBuilder(cfg.sources(), cfg.spec(), augment=cfg.augment(), seed=3)
+    errors = []
+    for i in range(8):
+        built, probe, source = builder.draw(i)
+        record = builder.record(source, probe.records[0])
+        camera = vision.Camera.from_intrinsics(built.cameras[0])
+        grid = vision.grid_labels(record, camera, 1)  # every pixel of the training image
+        at = dict(grid)
+        w, h = camera.size
+        assert len(grid) > 0.5 * w * h  # the sky is the only gap
+        for j, (x, y) in enumerate(camera.remap_pixels(record.camera, record.pixel_coords)):
+            if (int(x), int(y)) in at:  # downscaled: a neighbour of the labelled pixel
+                errors.append(abs(at[(int(x), int(y))] - math.log(record.depth[j])))
+    errors = np.array(errors)
+    assert len(errors) > 50
+    assert np.median(errors) < 0.05 and (errors < 0.1).mean() > 0.8  # resized: edges differ
+    coarse = VisionSamples(builder, 4, dense_spacing=4)
+    labelled = VisionSamples(builder, 4)
+    for i in range(4):
+        assert len(coarse[i][3]) > len(labelled[i][3])  # one per 4x4 px, not the ~30 labels
+
+
+def test_grid_targets_without_depth_maps_name_the_file_and_the_fix(data, tmp_path):
+    cfg = small_config("unused", data, tmp_path)
+    builder = SampleBuilder(cfg.sources(), cfg.spec(), augment=cfg.augment(), seed=3)
+    with pytest.raises(FileNotFoundError, match=r"depth/.*\.npy.*synth --dense"):
+        VisionSamples(builder, 2, dense_spacing=7)[0]
+    with pytest.raises(ValueError, match="vision_dense_spacing"):
+        VisionSamples(builder, 2, dense_spacing=-1)
+
+
 def test_non_qwen_models_get_a_clear_error():
     with pytest.raises(ValueError, match="needs a Qwen-VL model"):
         vision.vision_tower(torch.nn.Linear(2, 2))
@@ -92,6 +133,18 @@ def test_only_the_vision_tower_trains(arch, data, tmp_path, tmp_path_factory):
     from transformers import AutoModelForImageTextToText
 
     AutoModelForImageTextToText.from_pretrained(out)  # a whole model
+
+
+@pytest.mark.slow
+def test_dense_warm_start_trains_and_reads_out_held_out_data_without_maps(
+    dense_data, data, tmp_path, tmp_path_factory
+):
+    model = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    cfg = small_config(model, dense_data, tmp_path / "v")
+    cfg.vision_dense_spacing = 7
+    out = pretrain_vision(cfg, eval_data=str(data), eval_images=8)  # held out: no depth maps
+    last = json.loads((out / "vision.json").read_text())["history"][-1]
+    assert math.isfinite(last["dense_l1"]) and 0 <= last["eval_delta1"] <= 1
 
 
 @pytest.mark.slow

@@ -55,6 +55,10 @@ class TrainConfig:
     # The vision encoder and projector's LR as a multiple of learning_rate (0 freezes them;
     # training/vision_lr.py). The paper trains everything at one rate.
     vision_lr_scale: float = 1.0
+    # Vision warm-start only (training/vision.py): with depth maps beside the images (`depthlm
+    # synth --dense`), supervise the tower's log distance on a grid of this spacing (px of the
+    # training image) instead of only the records' labelled pixels. 0: labelled pixels only.
+    vision_dense_spacing: int = 0
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32

@@ -16,7 +16,9 @@ images SFT uses:
 - which token holds the marked pixel (cross-entropy over the image's tokens),
 - log distance of the marked pixel, read from that token,
 - log distance of every other labelled pixel of the record that falls in the crop, read from
-  its token (dense supervision: ~30 labels per image instead of one).
+  its token (dense supervision: ~30 labels per image instead of one), or, with
+  ``vision_dense_spacing`` and the depth maps ``depthlm synth --dense`` writes, of a regular
+  grid of pixels over the whole crop (~400 labels per image at 7 px).
 
 The head is discarded; the output folder is the whole model, loadable by ``from_pretrained``,
 and SFT continues from it with plain text answers. Qwen-VL families only (their vision tower
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -90,13 +93,48 @@ def token_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int]) 
     return r * cols + c
 
 
+def depth_map_path(record: Any) -> Path:
+    """Where ``depthlm synth --dense`` put the Euclidean depth map of ``record``'s image:
+    ``images/<stem>.png`` → ``depth/<stem>.npy`` (float32 metres, 0 where the sky is)."""
+    image = record.image_path
+    return image.parent.parent / "depth" / f"{image.stem}.npy"
+
+
+def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[int, int], float]]:
+    """``((x, y), log distance)`` at the centres of a ``spacing``-px grid over the training
+    image seen through ``camera`` (the record's camera resized and cropped: same rays), read
+    from the record's depth map at the pixel each centre comes from. Sky is skipped."""
+    path = depth_map_path(record)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: vision_dense_spacing needs the depth maps of {record.image_path.name}; "
+            "render the data with `depthlm synth --dense` or set vision_dense_spacing: 0"
+        )
+    depth = np.load(path, mmap_mode="r")
+    w, h = camera.size
+    xs = np.arange(spacing // 2, w, spacing)
+    ys = np.arange(spacing // 2, h, spacing)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    src = record.camera.remap_pixels(camera, grid)
+    rows, cols = depth.shape
+    inside = (src[:, 0] >= 0) & (src[:, 0] < cols) & (src[:, 1] >= 0) & (src[:, 1] < rows)
+    grid, src = grid[inside], src[inside]
+    d = np.asarray(depth[src[:, 1], src[:, 0]], dtype=np.float64)
+    keep = (d > 0) & np.isfinite(d)
+    return [((int(x), int(y)), math.log(v)) for (x, y), v in zip(grid[keep], d[keep], strict=True)]
+
+
 class VisionSamples(torch.utils.data.Dataset):
     """Image ``i`` of the warm-start stream: SFT's distance question ``i`` (same crops, same
-    arrow), its image and its targets."""
+    arrow), its image and its targets (the other labelled pixels, or a ``dense_spacing`` grid
+    read from the depth maps)."""
 
-    def __init__(self, builder: SampleBuilder, length: int) -> None:
+    def __init__(self, builder: SampleBuilder, length: int, dense_spacing: int = 0) -> None:
+        if dense_spacing < 0:
+            raise ValueError(f"vision_dense_spacing must be >= 0, got {dense_spacing}")
         self.builder = builder
         self.length = length
+        self.dense_spacing = dense_spacing
 
     def __len__(self) -> int:
         return self.length
@@ -107,6 +145,9 @@ class VisionSamples(torch.utils.data.Dataset):
         built, probe, source = self.builder.draw(index)
         record = self.builder.record(source, probe.records[0])
         camera = Camera.from_intrinsics(built.cameras[0])
+        if self.dense_spacing:
+            dense = grid_labels(record, camera, self.dense_spacing)
+            return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
         pixels = camera.remap_pixels(record.camera, record.pixel_coords)
         w, h = camera.size
         dense = []
@@ -307,9 +348,11 @@ def _restore(path: Path, visual: nn.Module, head: nn.Module, opt: Any, sched: An
 
 
 def distance_samples(
-    config: TrainConfig, sources: list[DataSource], seed: int, length: int
+    config: TrainConfig, sources: list[DataSource], seed: int, length: int, *, dense: bool = True
 ) -> VisionSamples:
-    """``length`` distance questions of ``sources``, cropped and marked as SFT draws them."""
+    """``length`` distance questions of ``sources``, cropped and marked as SFT draws them;
+    ``dense=False`` leaves out the grid targets (a readout scores the marked pixel only, so
+    held-out data needs no depth maps)."""
     builder = SampleBuilder(
         sources,
         config.spec(),
@@ -318,7 +361,7 @@ def distance_samples(
         seed=seed,
         cache_size=config.view_cache,
     )
-    return VisionSamples(builder, length)
+    return VisionSamples(builder, length, config.vision_dense_spacing if dense else 0)
 
 
 def _eval_loader(
@@ -328,7 +371,7 @@ def _eval_loader(
     training but drawn with another seed, so even on the training data they are fresh crops and
     points (``eval_seen_*``): the gap between those and held-out scenes is what the tower has
     memorised of its scenes, i.e. whether more distinct scenes would help."""
-    samples = distance_samples(config, sources, config.seed + seed_offset, images)
+    samples = distance_samples(config, sources, config.seed + seed_offset, images, dense=False)
     return torch.utils.data.DataLoader(samples, batch_size=50, collate_fn=collate)
 
 
