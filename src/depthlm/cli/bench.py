@@ -165,6 +165,26 @@ def fov_bench(
         typer.echo(json.dumps(r)) if as_json else report(r)
 
 
+@app.command("ceiling")
+def ceiling_bench(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Records with depth maps (synth --dense; default: render 200 views)."),
+    ] = None,
+    recipe: Annotated[str, typer.Option(help="Recipe whose train section makes the crops.")] = (
+        "depthlm_tiny"
+    ),
+    questions: Annotated[int, typer.Option(help="Distance questions to score.")] = 1000,
+    as_json: Json = False,
+) -> None:
+    """How well answering the arrow's token's median depth can do: the token-size ceiling."""
+    with user_errors():
+        from depthlm.bench.ceiling import bench_ceiling, report
+
+        r = bench_ceiling(data, recipe, questions=questions)
+        typer.echo(json.dumps(r)) if as_json else report(r)
+
+
 @app.command("readout")
 def readout_bench(
     data: Annotated[
