@@ -24,6 +24,19 @@ def test_token_of_is_row_major_and_clamped():
     assert token_of((500, -3), (112, 84), (3, 4)) == 3  # outside: the nearest edge token
 
 
+def test_cells_split_each_token_row_major_and_one_cell_is_the_token():
+    size, grid = (56, 28), (1, 2)  # two merged tokens side by side, 28 px each
+    for xy in [(0, 0), (27, 27), (28, 0), (55, 27), (70, 40)]:
+        assert vision.cell_of(xy, size, grid, 1) == token_of(xy, size, grid)
+    assert [vision.cell_of(xy, size, grid, 2) for xy in [(0, 0), (14, 0), (0, 14), (14, 14)]] \
+        == [0, 1, 2, 3]  # fmt: skip
+    assert vision.cell_of((42, 20), size, grid, 2) == 4 + 3  # token 1, lower right
+    head = vision.CellHead(8, 2)
+    assert head(torch.zeros(3, 8)).shape == (12, 2)  # a [logit, log distance] row per cell
+    with pytest.raises(ValueError, match="vision_cells"):
+        vision.CellHead(8, 0)
+
+
 def test_losses_reward_the_marked_token_and_its_distance():
     t = [Targets(tokens=4, marked=2, marked_log=math.log(5.0), dense=[(0, 0.0), (3, 1.0)])]
     good = torch.tensor([[-9.0, 0.0], [-9.0, 0.5], [9.0, math.log(5.0)], [-9.0, 1.0]])
@@ -145,6 +158,16 @@ def test_dense_warm_start_trains_and_reads_out_held_out_data_without_maps(
     out = pretrain_vision(cfg, eval_data=str(data), eval_images=8)  # held out: no depth maps
     last = json.loads((out / "vision.json").read_text())["history"][-1]
     assert math.isfinite(last["dense_l1"]) and 0 <= last["eval_delta1"] <= 1
+
+
+@pytest.mark.slow
+def test_a_cell_head_trains_and_reads_out(data, tmp_path, tmp_path_factory):
+    model = tiny_model_dir("qwen2_5_vl", tmp_path_factory)
+    cfg = small_config(model, data, tmp_path / "v")
+    cfg.vision_cells = 2
+    out = pretrain_vision(cfg, eval_data=str(data), eval_images=8)
+    last = json.loads((out / "vision.json").read_text())["history"][-1]
+    assert math.isfinite(last["marked_l1"]) and 0 <= last["eval_located"] <= 1
 
 
 @pytest.mark.slow

@@ -59,6 +59,9 @@ class TrainConfig:
     # synth --dense`), supervise the tower's log distance on a grid of this spacing (px of the
     # training image) instead of only the records' labelled pixels. 0: labelled pixels only.
     vision_dense_spacing: int = 0
+    # Vision warm-start only: its readout splits each merged token into k x k cells (2: one per
+    # 14-px patch), so the token must carry where in it the arrow is and each cell's depth.
+    vision_cells: int = 1
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32
