@@ -41,6 +41,7 @@ from transformers import (
 
 from depthlm.inference.base import ChatQuery, Generation
 from depthlm.inference.consensus import DEFAULT_TEMPERATURE, check_decoding, choose
+from depthlm.models.patch_embed import linear_patch_embed
 
 __all__ = ["HFGenerator", "answer_confidence", "build_messages"]
 
@@ -228,6 +229,7 @@ class HFGenerator:
         dtype = dtype or _default_dtype(dev)
         processor = AutoProcessor.from_pretrained(str(path))
         model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype).to(dev)
+        linear_patch_embed(model)  # CPU only; the same numbers, computed as one product
         return cls(
             model,
             processor,

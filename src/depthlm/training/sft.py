@@ -18,6 +18,7 @@ import torch
 
 from depthlm.models.contract import save_contract
 from depthlm.models.families import family_for
+from depthlm.models.patch_embed import linear_patch_embed
 from depthlm.training.config import TrainConfig
 from depthlm.training.samples import SampleBuilder
 from depthlm.training.vision_lr import freeze_vision, with_vision_lr
@@ -55,6 +56,7 @@ def load_model_and_processor(config: TrainConfig, weights: str | None = None) ->
     dtype = torch.bfloat16 if use_bf16(config.bf16) else torch.float32
     source = weights if weights is not None and not config.lora else config.model
     model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype)
+    linear_patch_embed(model)  # CPU only; same weights and checkpoint, a faster backward
     processor = AutoProcessor.from_pretrained(config.model)
     if config.lora:
         from peft import LoraConfig, get_peft_model
