@@ -13,21 +13,21 @@ from depthlm.data.synth import synthesize
 from depthlm.training import vision
 from depthlm.training.config import TrainConfig
 from depthlm.training.samples import SampleBuilder
-from depthlm.training.vision import Targets, VisionSamples, losses, pretrain_vision, token_of
+from depthlm.training.vision import Targets, VisionSamples, cell_of, losses, pretrain_vision
 from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
 
 
-def test_token_of_is_row_major_and_clamped():
-    assert token_of((0, 0), (112, 84), (3, 4)) == 0
-    assert token_of((111, 83), (112, 84), (3, 4)) == 11
-    assert token_of((28, 28), (112, 84), (3, 4)) == 1 * 4 + 1
-    assert token_of((500, -3), (112, 84), (3, 4)) == 3  # outside: the nearest edge token
+def test_a_one_cell_split_is_the_row_major_token_clamped_to_the_image():
+    assert cell_of((0, 0), (112, 84), (3, 4)) == 0
+    assert cell_of((111, 83), (112, 84), (3, 4)) == 11
+    assert cell_of((28, 28), (112, 84), (3, 4)) == 1 * 4 + 1
+    assert cell_of((500, -3), (112, 84), (3, 4)) == 3  # outside: the nearest edge token
 
 
 def test_cells_split_each_token_row_major_and_one_cell_is_the_token():
     size, grid = (56, 28), (1, 2)  # two merged tokens side by side, 28 px each
-    for xy in [(0, 0), (27, 27), (28, 0), (55, 27), (70, 40)]:
-        assert vision.cell_of(xy, size, grid, 1) == token_of(xy, size, grid)
+    for xy, token in [((0, 0), 0), ((27, 27), 0), ((28, 0), 1), ((55, 27), 1), ((70, 40), 1)]:
+        assert vision.cell_of(xy, size, grid, 1) == token
     assert [vision.cell_of(xy, size, grid, 2) for xy in [(0, 0), (14, 0), (0, 14), (14, 14)]] \
         == [0, 1, 2, 3]  # fmt: skip
     assert vision.cell_of((42, 20), size, grid, 2) == 4 + 3  # token 1, lower right

@@ -103,25 +103,17 @@ def merged_features(visual: nn.Module, pixel_values: torch.Tensor, grid: torch.T
     return out[0] if isinstance(out, tuple) else out
 
 
-def cell_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int], k: int) -> int:
-    """Index of the cell holding pixel ``xy`` when each merged token of ``grid`` is split into
-    ``k × k`` cells: ``token · k² + row-major cell within the token`` (``k = 1``: the token)."""
+def cell_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int], k: int = 1) -> int:
+    """Index of the cell holding pixel ``xy`` of an image of ``size`` (w, h) whose merged grid
+    is ``grid`` (rows, cols), when each merged token is split into ``k × k`` cells: ``token ·
+    k² + row-major cell within the token`` (``k = 1``: the row-major token; pixels outside
+    go to the nearest edge). The processor may resize by a few pixels to a multiple of the
+    patch, so the position is scaled, not divided."""
     rows, cols = grid
     w, h = size
     r = min(rows * k - 1, max(0, int(xy[1] * rows * k / h)))
     c = min(cols * k - 1, max(0, int(xy[0] * cols * k / w)))
     return ((r // k) * cols + c // k) * k * k + (r % k) * k + c % k
-
-
-def token_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int]) -> int:
-    """Row-major index of the merged token holding pixel ``xy`` of an image of ``size``
-    (w, h) whose merged grid is ``grid`` (rows, cols). The processor may resize by a few
-    pixels to a multiple of the patch, so the position is scaled, not divided."""
-    rows, cols = grid
-    w, h = size
-    r = min(rows - 1, max(0, int(xy[1] * rows / h)))
-    c = min(cols - 1, max(0, int(xy[0] * cols / w)))
-    return r * cols + c
 
 
 def depth_map_path(record: Any) -> Path:
