@@ -12,7 +12,7 @@ from torch import nn
 from transformers import AutoModelForImageTextToText
 
 from depthlm.models.patch_embed import linear_patch_embed
-from depthlm.training.vision import merged_features, vision_tower
+from depthlm.training.vision_readout import merged_features, vision_tower
 
 
 def _pixels(model: nn.Module, rows: int = 4, cols: int = 6, seed: int = 0):

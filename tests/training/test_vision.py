@@ -10,10 +10,13 @@ import torch
 from safetensors.torch import load_file
 
 from depthlm.data.synth import synthesize
+from depthlm.geometry.camera import Camera
 from depthlm.training import vision
 from depthlm.training.config import TrainConfig
 from depthlm.training.samples import SampleBuilder
-from depthlm.training.vision import Targets, VisionSamples, cell_of, losses, pretrain_vision
+from depthlm.training.vision import pretrain_vision
+from depthlm.training.vision_data import Targets, VisionSamples, cell_of, grid_labels
+from depthlm.training.vision_readout import CellHead, losses, vision_tower
 from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
 
 
@@ -27,14 +30,14 @@ def test_a_one_cell_split_is_the_row_major_token_clamped_to_the_image():
 def test_cells_split_each_token_row_major_and_one_cell_is_the_token():
     size, grid = (56, 28), (1, 2)  # two merged tokens side by side, 28 px each
     for xy, token in [((0, 0), 0), ((27, 27), 0), ((28, 0), 1), ((55, 27), 1), ((70, 40), 1)]:
-        assert vision.cell_of(xy, size, grid, 1) == token
-    assert [vision.cell_of(xy, size, grid, 2) for xy in [(0, 0), (14, 0), (0, 14), (14, 14)]] \
+        assert cell_of(xy, size, grid, 1) == token
+    assert [cell_of(xy, size, grid, 2) for xy in [(0, 0), (14, 0), (0, 14), (14, 14)]] \
         == [0, 1, 2, 3]  # fmt: skip
-    assert vision.cell_of((42, 20), size, grid, 2) == 4 + 3  # token 1, lower right
-    head = vision.CellHead(8, 2)
+    assert cell_of((42, 20), size, grid, 2) == 4 + 3  # token 1, lower right
+    head = CellHead(8, 2)
     assert head(torch.zeros(3, 8)).shape == (12, 2)  # a [logit, log distance] row per cell
     with pytest.raises(ValueError, match="vision_cells"):
-        vision.CellHead(8, 0)
+        CellHead(8, 0)
 
 
 def test_losses_reward_the_marked_token_and_its_distance():
@@ -96,8 +99,8 @@ def test_grid_targets_agree_with_the_records_own_labels(dense_data, tmp_path):
     for i in range(8):
         built, probe, source = builder.draw(i)
         record = builder.record(source, probe.records[0])
-        camera = vision.Camera.from_intrinsics(built.cameras[0])
-        grid = vision.grid_labels(record, camera, 1)  # every pixel of the training image
+        camera = Camera.from_intrinsics(built.cameras[0])
+        grid = grid_labels(record, camera, 1)  # every pixel of the training image
         at = dict(grid)
         w, h = camera.size
         assert len(grid) > 0.5 * w * h  # the sky is the only gap
@@ -124,7 +127,7 @@ def test_grid_targets_without_depth_maps_name_the_file_and_the_fix(data, tmp_pat
 
 def test_non_qwen_models_get_a_clear_error():
     with pytest.raises(ValueError, match="needs a Qwen-VL model"):
-        vision.vision_tower(torch.nn.Linear(2, 2))
+        vision_tower(torch.nn.Linear(2, 2))
 
 
 @pytest.mark.slow

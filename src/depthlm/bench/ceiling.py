@@ -74,7 +74,7 @@ def bench_ceiling(
     from depthlm.training.config import TrainConfig
     from depthlm.training.recipe import load_recipe
     from depthlm.training.samples import DataSource
-    from depthlm.training.vision import distance_samples, grid_labels
+    from depthlm.training.vision_data import distance_samples, grid_labels
 
     if questions < 1:
         raise ValueError(f"questions must be >= 1, got {questions}")

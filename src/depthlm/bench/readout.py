@@ -143,7 +143,7 @@ def bench_readout(
     from depthlm.training.config import TrainConfig
     from depthlm.training.recipe import load_recipe
     from depthlm.training.samples import DataSource
-    from depthlm.training.vision import distance_samples
+    from depthlm.training.vision_data import distance_samples
 
     cfg = TrainConfig().update(load_recipe(recipe)["train"], where=f"recipe {recipe} train")
     focal = float(cfg.focal or 1000.0)

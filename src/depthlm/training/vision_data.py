@@ -1,0 +1,165 @@
+"""The vision warm-start's data: SFT's own distance questions (same crops, same arrow) as images
+with pixel targets, and those targets moved onto the merged-token grid the tower outputs.
+
+Why separate from the training loop: the same stream feeds ``depthlm bench readout`` and
+``bench ceiling``, which train no tower, and the grid arithmetic (:func:`cell_of`) is what a
+token-resolution ceiling is computed with.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from depthlm.geometry.camera import Camera
+from depthlm.tasks.labels import point_label
+from depthlm.training.config import TrainConfig
+from depthlm.training.samples import DataSource, SampleBuilder
+
+
+@dataclass
+class Targets:
+    """One image's targets, in merged-token indices of that image (cell indices, see
+    :func:`cell_of`, when the head splits each token into cells)."""
+
+    tokens: int  # merged tokens of the image (times the cells per token)
+    marked: int  # token (cell) holding the marked pixel
+    marked_log: float  # log distance of the marked pixel
+    dense: list[tuple[int, float]]  # (token or cell, log distance) of the record's other labels
+
+
+def cell_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int], k: int = 1) -> int:
+    """Index of the cell holding pixel ``xy`` of an image of ``size`` (w, h) whose merged grid
+    is ``grid`` (rows, cols), when each merged token is split into ``k × k`` cells: ``token ·
+    k² + row-major cell within the token`` (``k = 1``: the row-major token; pixels outside
+    go to the nearest edge). The processor may resize by a few pixels to a multiple of the
+    patch, so the position is scaled, not divided."""
+    rows, cols = grid
+    w, h = size
+    r = min(rows * k - 1, max(0, int(xy[1] * rows * k / h)))
+    c = min(cols * k - 1, max(0, int(xy[0] * cols * k / w)))
+    return ((r // k) * cols + c // k) * k * k + (r % k) * k + c % k
+
+
+def depth_map_path(record: Any) -> Path:
+    """Where ``depthlm synth --dense`` put the Euclidean depth map of ``record``'s image:
+    ``images/<stem>.png`` → ``depth/<stem>.npy`` (float32 metres, 0 where the sky is)."""
+    image = record.image_path
+    return image.parent.parent / "depth" / f"{image.stem}.npy"
+
+
+def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[int, int], float]]:
+    """``((x, y), log distance)`` at the centres of a ``spacing``-px grid over the training
+    image seen through ``camera`` (the record's camera resized and cropped: same rays), read
+    from the record's depth map at the pixel each centre comes from. Sky is skipped."""
+    path = depth_map_path(record)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: vision_dense_spacing needs the depth maps of {record.image_path.name}; "
+            "render the data with `depthlm synth --dense` or set vision_dense_spacing: 0"
+        )
+    depth = np.load(path, mmap_mode="r")
+    w, h = camera.size
+    xs = np.arange(spacing // 2, w, spacing)
+    ys = np.arange(spacing // 2, h, spacing)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    src = record.camera.remap_pixels(camera, grid)
+    rows, cols = depth.shape
+    inside = (src[:, 0] >= 0) & (src[:, 0] < cols) & (src[:, 1] >= 0) & (src[:, 1] < rows)
+    grid, src = grid[inside], src[inside]
+    d = np.asarray(depth[src[:, 1], src[:, 0]], dtype=np.float64)
+    keep = (d > 0) & np.isfinite(d)
+    return [((int(x), int(y)), math.log(v)) for (x, y), v in zip(grid[keep], d[keep], strict=True)]
+
+
+class VisionSamples(torch.utils.data.Dataset):
+    """Image ``i`` of the warm-start stream: SFT's distance question ``i`` (same crops, same
+    arrow), its image and its targets (the other labelled pixels, or a ``dense_spacing`` grid
+    read from the depth maps)."""
+
+    def __init__(self, builder: SampleBuilder, length: int, dense_spacing: int = 0) -> None:
+        if dense_spacing < 0:
+            raise ValueError(f"vision_dense_spacing must be >= 0, got {dense_spacing}")
+        self.builder = builder
+        self.length = length
+        self.dense_spacing = dense_spacing
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, list]:
+        if not 0 <= index < self.length:  # the sequence protocol: list() and for-loops stop
+            raise IndexError(f"sample {index} of {self.length}")
+        built, probe, source = self.builder.draw(index)
+        record = self.builder.record(source, probe.records[0])
+        camera = Camera.from_intrinsics(built.cameras[0])
+        if self.dense_spacing:
+            dense = grid_labels(record, camera, self.dense_spacing)
+            return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
+        pixels = camera.remap_pixels(record.camera, record.pixel_coords)
+        w, h = camera.size
+        dense = []
+        for j, (x, y) in enumerate(pixels):
+            if j != probe.points[0] and 0 <= x < w and 0 <= y < h:
+                d = point_label(record, j, "distance")
+                if d > 0 and math.isfinite(d):
+                    dense.append(((int(x), int(y)), math.log(d)))
+        return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
+
+
+class Collate:
+    """Images → processor tensors; pixel targets → :class:`Targets` on the merged grid."""
+
+    def __init__(self, processor: Any, merge: int, cells: int = 1) -> None:
+        self.image_processor = getattr(processor, "image_processor", processor)
+        self.merge = merge
+        self.cells = cells  # k: targets on a k × k grid of cells per merged token
+
+    def __call__(self, items: list) -> tuple[dict[str, torch.Tensor], list[Targets]]:
+        enc = self.image_processor([it[0] for it in items], return_tensors="pt")
+        targets = []
+        for (image, marked, marked_log, dense), g in zip(items, enc["image_grid_thw"], strict=True):
+            grid = (int(g[1]) // self.merge, int(g[2]) // self.merge)
+            targets.append(
+                Targets(
+                    tokens=grid[0] * grid[1] * self.cells**2,
+                    marked=cell_of(marked, image.size, grid, self.cells),
+                    marked_log=marked_log,
+                    dense=[(cell_of(xy, image.size, grid, self.cells), v) for xy, v in dense],
+                )
+            )
+        return dict(enc), targets
+
+
+def distance_samples(
+    config: TrainConfig, sources: list[DataSource], seed: int, length: int, *, dense: bool = True
+) -> VisionSamples:
+    """``length`` distance questions of ``sources``, cropped and marked as SFT draws them;
+    ``dense=False`` leaves out the grid targets (a readout scores the marked pixel only, so
+    held-out data needs no depth maps)."""
+    builder = SampleBuilder(
+        sources,
+        config.spec(),
+        tasks={"distance": 1.0},
+        augment=config.augment(),
+        seed=seed,
+        cache_size=config.view_cache,
+    )
+    return VisionSamples(builder, length, config.vision_dense_spacing if dense else 0)
+
+
+def eval_loader(
+    config: TrainConfig, sources: list[DataSource], seed_offset: int, images: int, collate: Collate
+) -> Any:
+    """Loader of ``images`` distance questions of ``sources``, cropped and marked as in
+    training but drawn with another seed, so even on the training data they are fresh crops and
+    points (``eval_seen_*``): the gap between those and held-out scenes is what the tower has
+    memorised of its scenes, i.e. whether more distinct scenes would help."""
+    samples = distance_samples(config, sources, config.seed + seed_offset, images, dense=False)
+    return torch.utils.data.DataLoader(samples, batch_size=50, collate_fn=collate)
