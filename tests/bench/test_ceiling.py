@@ -3,6 +3,7 @@
 import json
 import math
 
+import numpy as np
 from typer.testing import CliRunner
 
 from depthlm.bench.ceiling import cell_median_hits, depth_image
@@ -15,7 +16,7 @@ def test_the_arrows_cell_answers_its_median_depth():
     # their midpoint in log, √8 ≈ 2.83 m.
     labels = {(0, 0): math.log(2), (0, 1): math.log(2), (3, 0): math.log(4), (3, 1): math.log(4)}
     labels[(5, 0)] = math.log(50)  # the next cell's depth is never read
-    labels = depth_image(list(labels.items()), (8, 4))
+    labels = depth_image(np.array(list(labels)), np.array(list(labels.values())), (8, 4))
     assert cell_median_hits(labels, (1, 1), math.log(2.5), 4)  # 2.83 / 2.5 < 1.25
     assert not cell_median_hits(labels, (1, 1), math.log(4.0), 4)  # 4 / 2.83 > 1.25
     assert cell_median_hits(labels, (0, 0), math.log(2.0), 1)  # a 1-px cell: the pixel itself

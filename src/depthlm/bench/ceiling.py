@@ -30,14 +30,13 @@ LOG_125 = math.log(1.25)
 SIZES = (56, 28, 20, 14, 7)
 
 
-def depth_image(labels: Sequence[tuple[tuple[int, int], float]], size: tuple[int, int]):
-    """Per-pixel labels ``((x, y), log depth)`` as an ``(h, w)`` array, NaN where none (sky),
-    so a cell's median is one slice instead of a scan of every label."""
+def depth_image(xy: np.ndarray, log_depth: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Per-pixel log depths at ``xy`` (``(n, 2)`` x, y) as an ``(h, w)`` array, NaN where
+    none (sky), so a cell's median is one slice instead of a scan of every label."""
     w, h = size
     image = np.full((h, w), np.nan)
-    if labels:
-        xy = np.array([p for p, _ in labels])
-        image[xy[:, 1], xy[:, 0]] = [v for _, v in labels]
+    xy = np.asarray(xy, dtype=np.int64).reshape(-1, 2)
+    image[xy[:, 1], xy[:, 0]] = log_depth
     return image
 
 
@@ -74,7 +73,7 @@ def bench_ceiling(
     from depthlm.training.config import TrainConfig
     from depthlm.training.recipe import load_recipe
     from depthlm.training.samples import DataSource
-    from depthlm.training.vision_data import distance_samples, grid_labels
+    from depthlm.training.vision_data import distance_samples, grid_depths
 
     if questions < 1:
         raise ValueError(f"questions must be >= 1, got {questions}")
@@ -94,7 +93,7 @@ def bench_ceiling(
             built, probe, source = samples.builder.draw(i)
             record = samples.builder.record(source, probe.records[0])
             camera = Camera.from_intrinsics(built.cameras[0])
-            log_depth = depth_image(grid_labels(record, camera, 1), camera.size)
+            log_depth = depth_image(*grid_depths(record, camera, 1), camera.size)
             truth = math.log(built.label)
             for s in sizes:
                 hit = cell_median_hits(log_depth, built.pixels[0], truth, s)

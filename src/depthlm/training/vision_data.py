@@ -54,10 +54,11 @@ def depth_map_path(record: Any) -> Path:
     return image.parent.parent / "depth" / f"{image.stem}.npy"
 
 
-def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[int, int], float]]:
-    """``((x, y), log distance)`` at the centres of a ``spacing``-px grid over the training
-    image seen through ``camera`` (the record's camera resized and cropped: same rays), read
-    from the record's depth map at the pixel each centre comes from. Sky is skipped."""
+def grid_depths(record: Any, camera: Camera, spacing: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres ``(n, 2)`` (int x, y) of a ``spacing``-px grid over the training image
+    seen through ``camera`` (the record's camera resized and cropped: same rays) and their log
+    distances ``(n,)``, read from the record's depth map at the pixel each centre comes from.
+    Sky is skipped. Arrays, because a 1-px grid is ~15k labels per crop."""
     path = depth_map_path(record)
     if not path.is_file():
         raise FileNotFoundError(
@@ -75,7 +76,13 @@ def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[i
     grid, src = grid[inside], src[inside]
     d = np.asarray(depth[src[:, 1], src[:, 0]], dtype=np.float64)
     keep = (d > 0) & np.isfinite(d)
-    return [((int(x), int(y)), math.log(v)) for (x, y), v in zip(grid[keep], d[keep], strict=True)]
+    return grid[keep].astype(np.int64), np.log(d[keep])
+
+
+def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[int, int], float]]:
+    """:func:`grid_depths` as ``((x, y), log distance)`` pairs, the form the targets take."""
+    xy, log_depth = grid_depths(record, camera, spacing)
+    return [((int(x), int(y)), float(v)) for (x, y), v in zip(xy, log_depth, strict=True)]
 
 
 class VisionSamples(torch.utils.data.Dataset):
