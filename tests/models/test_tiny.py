@@ -142,6 +142,14 @@ def test_overrides_reach_text_and_vision_configs(tmp_path: Path) -> None:
     assert model.config.vision_config.depth == 1
 
 
+def test_a_misspelt_override_is_refused_with_the_valid_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"vision_windw_size; valid: .*vision_window_size"):
+        build_tiny("qwen2_5_vl", tmp_path / "v", vision_windw_size=56)
+    with pytest.raises(ValueError, match=r"hiden_size; valid: .*hidden_size.*default_system"):
+        build_tiny("qwen2_5_vl", tmp_path / "t", hiden_size=64)
+    assert not (tmp_path / "v").exists() and not (tmp_path / "t").exists()  # nothing written
+
+
 def test_tokenizer_training_is_deterministic() -> None:
     specials = ["<|endoftext|>", "<|im_end|>"]
     a = train_tokenizer(specials, "{{ messages }}", eos_token="<|im_end|>")

@@ -10,7 +10,8 @@ that renders the same text layout as the official one. Everything is written wit
 ``AutoProcessor.from_pretrained(out_dir)`` work with ``HF_HUB_OFFLINE=1``.
 
 Overrides: ``build_tiny(arch, d, hidden_size=128, vision_depth=1)`` -- plain keys update the text
-config, keys prefixed ``vision_`` update the vision config.
+config, keys prefixed ``vision_`` update the vision config; a key neither config has is an
+error (``depthlm init-tiny --set KEY=VALUE`` passes them from the command line).
 """
 
 from __future__ import annotations
@@ -327,6 +328,23 @@ _BUILDERS: dict[str, Callable[[dict], _Built]] = {
 }
 
 
+def _check_overrides(arch: str, config: PreTrainedConfig, overrides: dict) -> None:
+    """Refuse keys the family's configs do not have. Why: a config class keeps any unknown
+    keyword as an attribute, so a misspelt ``vision_windw_size`` would build the default
+    shape silently and a shape experiment would measure nothing."""
+    text, vision = _split(overrides)
+    for sub, keys, prefix in (
+        (config.text_config, text, ""),
+        (config.vision_config, vision, "vision_"),
+    ):
+        known = set(type(sub)().to_dict())
+        unknown = sorted(prefix + k for k in keys if k not in known)
+        if unknown:
+            own = sorted(known - set(PreTrainedConfig().to_dict()))  # not the generic fields
+            valid = ", ".join([prefix + k for k in own] + ([] if prefix else list(_NOT_CONFIG)))
+            raise ValueError(f"{arch}: unknown override(s) {', '.join(unknown)}; valid: {valid}")
+
+
 def build_tiny(arch: str, out_dir: str | Path, *, seed: int = 0, **overrides) -> Path:
     """Build a random-init tiny ``arch`` model with its tokenizer and processor in ``out_dir``.
 
@@ -338,6 +356,7 @@ def build_tiny(arch: str, out_dir: str | Path, *, seed: int = 0, **overrides) ->
     if arch not in _BUILDERS:
         raise ValueError(f"unknown tiny arch {arch!r}; valid: {', '.join(TINY_ARCHS)}")
     config, processor, model_cls = _BUILDERS[arch](overrides)
+    _check_overrides(arch, config, overrides)
     tok = processor.tokenizer
 
     with torch.random.fork_rng(devices=[]):
