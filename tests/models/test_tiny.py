@@ -150,6 +150,22 @@ def test_a_misspelt_override_is_refused_with_the_valid_keys(tmp_path: Path) -> N
     assert not (tmp_path / "v").exists() and not (tmp_path / "t").exists()  # nothing written
 
 
+@pytest.mark.parametrize("arch", ["qwen2_vl", "qwen2_5_vl"])
+def test_qwen2_head_dim_follows_the_width(arch: str, tmp_path: Path) -> None:
+    """These families size heads as hidden / heads and read head_dim only for the rotary
+    table: a wider model gets a matching head_dim, a contradicting one is refused."""
+    out = build_tiny(arch, tmp_path / "w", hidden_size=128)  # 2 heads: 64 each
+    model = AutoModelForImageTextToText.from_pretrained(out)
+    assert model.config.text_config.head_dim == 64
+    inputs = AutoProcessor.from_pretrained(out).apply_chat_template(
+        _conversation(Image.new("RGB", (112, 112)))[:2], tokenize=True, return_dict=True,
+        return_tensors="pt",
+    )  # fmt: skip
+    assert model(**inputs).logits.shape[-1] == model.config.text_config.vocab_size
+    with pytest.raises(ValueError, match="head_dim 16 must equal"):
+        build_tiny(arch, tmp_path / "h", head_dim=16)
+
+
 def test_tokenizer_training_is_deterministic() -> None:
     specials = ["<|endoftext|>", "<|im_end|>"]
     a = train_tokenizer(specials, "{{ messages }}", eos_token="<|im_end|>")

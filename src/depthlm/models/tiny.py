@@ -117,6 +117,21 @@ def _qwen_ids(tok: PreTrainedTokenizerFast) -> dict:
     )
 
 
+def _derived_head_dim(text: dict, arch: str) -> dict:
+    """Qwen2-VL and Qwen2.5-VL size each head as ``hidden_size / num_attention_heads`` and
+    read ``head_dim`` only for the rotary table, so the two must agree: derive it, and refuse
+    a contradicting override (the model would build, then fail or rotate part of each head)."""
+    derived = text.get("hidden_size", _TEXT["hidden_size"]) // text.get(
+        "num_attention_heads", _TEXT["num_attention_heads"]
+    )
+    if "head_dim" in text and text["head_dim"] != derived:
+        raise ValueError(
+            f"{arch}: head_dim {text['head_dim']} must equal hidden_size / num_attention_heads "
+            f"({derived}); leave head_dim out, it is derived"
+        )
+    return {**text, "head_dim": derived}
+
+
 def _qwen_text(tok: PreTrainedTokenizerFast, official_mrope, overrides: dict, **rope) -> dict:
     """Text-config kwargs: the shared tiny size, M-RoPE sections scaled to the head size, and
     the Qwen token ids (``<|endoftext|>`` is BOS and pad, ``<|im_end|>`` EOS, as released)."""
@@ -166,7 +181,7 @@ def _build_qwen2_vl(overrides: dict) -> _Built:
     tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2VLConfig(
-        text_config=_qwen_text(tok, (16, 24, 24), text),
+        text_config=_qwen_text(tok, (16, 24, 24), _derived_head_dim(text, "qwen2_vl")),
         vision_config={
             "depth": 2,
             "embed_dim": 32,
@@ -196,7 +211,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
     tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2_5_VLConfig(
-        text_config=_qwen_text(tok, (16, 24, 24), text),
+        text_config=_qwen_text(tok, (16, 24, 24), _derived_head_dim(text, "qwen2_5_vl")),
         vision_config={
             "depth": 2,
             "hidden_size": 32,
@@ -337,7 +352,9 @@ def _check_overrides(arch: str, config: PreTrainedConfig, overrides: dict) -> No
         (config.text_config, text, ""),
         (config.vision_config, vision, "vision_"),
     ):
-        known = set(type(sub)().to_dict())
+        # The builders' own text keys count too: Qwen2(.5)-VL read ``head_dim`` with getattr
+        # although their text configs do not declare it.
+        known = set(type(sub)().to_dict()) | (set() if prefix else set(_TEXT))
         unknown = sorted(prefix + k for k in keys if k not in known)
         if unknown:
             own = sorted(known - set(PreTrainedConfig().to_dict()))  # not the generic fields
