@@ -18,7 +18,7 @@ def test_set_values_are_read_as_yaml():
     }
     assert parse_sets(['default_system=""', "a=b=c"]) == {"default_system": "", "a": "b=c"}
     for bad in ("vision_window_size", "=3"):
-        with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        with pytest.raises(ValueError, match="--set expects KEY=VALUE"):
             parse_sets([bad])
 
 
@@ -45,5 +45,5 @@ def test_bad_overrides_exit_with_one_clear_line(tmp_path):
     assert res.exit_code == 2
     assert "unknown override(s) vision_windw_size" in res.output
     res = runner.invoke(app, ["init-tiny", "--out", str(tmp_path / "m"), "--set", "depth"])
-    assert res.exit_code == 2 and "expected KEY=VALUE" in res.output
+    assert res.exit_code == 2 and "--set expects KEY=VALUE" in res.output
     assert not (tmp_path / "m").exists()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depthlm.cli.errors import user_errors
+from depthlm.cli.options import key_values
 
 if TYPE_CHECKING:
     from depthlm.data.curate import CurationResult
@@ -132,19 +133,6 @@ def lidar_command(
         _summary(result)
 
 
-def _parse_options(pairs: list[str]) -> dict[str, str]:
-    """``KEY=VALUE`` strings → dict; values stay strings, the dataset module converts them."""
-    options: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--option expects KEY=VALUE, got {pair!r}")
-        if key.strip() in options:
-            raise ValueError(f"--option {key.strip()} given twice")
-        options[key.strip()] = value
-    return options
-
-
 def _describe(name: str, import_path: str) -> list[str]:
     """Listing lines for one dataset module; a module that fails to import is reported, not
     fatal, so one broken reader does not hide the others."""
@@ -216,7 +204,7 @@ def dataset_command(
         from depthlm.data.curate.rgbd import make_sampling
 
         result = curate_dataset(
-            name, root, out, options=_parse_options(option or []),
+            name, root, out, options=key_values(option or [], "--option"),
             sampling=make_sampling(points, min_depth, max_depth, exclude_edges, balance),
             seed=seed, link=link, progress=not quiet, on_warning=_warn,
         )  # fmt: skip

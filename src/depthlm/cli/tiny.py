@@ -8,23 +8,23 @@ from typing import Annotated, Any
 import typer
 
 from depthlm.cli.errors import user_errors
+from depthlm.cli.options import key_values
+
+
+def yaml_value(text: str) -> Any:
+    """One ``--set`` value read as YAML (``56`` an int, ``[1, 3]`` a list, ``""`` an empty
+    string), so a shape is written as it is in a recipe's ``model:``."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ValueError(f"the value is not YAML ({e})") from None
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings → overrides, each value read as YAML (``56`` an int, ``[1, 3]`` a
-    list, ``""`` an empty string), so a shape is written as it is in a recipe's ``model:``."""
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. vision_window_size=56")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as e:
-            raise ValueError(f"--set {item!r}: the value is not YAML ({e})") from None
-    return out
+    """``--set KEY=VALUE`` strings → build overrides, values read as YAML."""
+    return key_values(items, "--set", yaml_value)
 
 
 def init_tiny_command(
