@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import torch
 from PIL import Image
 from typer.testing import CliRunner
@@ -15,8 +16,13 @@ def test_batch_reads_each_label_at_its_pixel():
     """A map equal to x + 100·y, read at the labelled pixels, returns exactly x + 100·y: the
     loss and δ1 look at the pixel under the arrow, not a neighbour."""
     items = [
-        (Image.new("RGB", (40, 30)), (7, 21), 0.5, [((0, 0), 1.0), ((39, 29), 2.0)]),
-        (Image.new("RGB", (24, 30)), (23, 3), 0.1, []),
+        (
+            Image.new("RGB", (40, 30)),
+            (7, 21),
+            0.5,
+            (np.array([[0, 0], [39, 29]]), np.array([1.0, 2.0])),
+        ),
+        (Image.new("RGB", (24, 30)), (23, 3), 0.1, (np.zeros((0, 2), dtype=int), np.zeros(0))),
     ]
     b = Batch(items, focal=20.0)
     assert b.x.shape == (2, 6, 30, 40)  # padded to the largest crop

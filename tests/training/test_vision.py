@@ -15,7 +15,7 @@ from depthlm.training import vision
 from depthlm.training.config import TrainConfig
 from depthlm.training.samples import SampleBuilder
 from depthlm.training.vision import pretrain_vision
-from depthlm.training.vision_data import Targets, VisionSamples, cell_of, grid_labels
+from depthlm.training.vision_data import Targets, VisionSamples, cell_of, cells_of, grid_depths
 from depthlm.training.vision_readout import CellHead, losses, vision_tower
 from tests.models.conftest import _hf_offline, tiny_model_dir  # noqa: F401 - fixture
 
@@ -34,6 +34,10 @@ def test_cells_split_each_token_row_major_and_one_cell_is_the_token():
     assert [cell_of(xy, size, grid, 2) for xy in [(0, 0), (14, 0), (0, 14), (14, 14)]] \
         == [0, 1, 2, 3]  # fmt: skip
     assert cell_of((42, 20), size, grid, 2) == 4 + 3  # token 1, lower right
+    xy = np.array([(0, 0), (14, 0), (0, 14), (14, 14), (42, 20), (70, 40), (-5, 3)])
+    for k in (1, 2):  # the array form agrees with the one-pixel form everywhere
+        assert cells_of(xy, size, grid, k).tolist() == [cell_of(p, size, grid, k) for p in xy]
+    assert cells_of(np.zeros((0, 2)), size, grid).shape == (0,)
     head = CellHead(8, 2)
     assert head(torch.zeros(3, 8)).shape == (12, 2)  # a [logit, log distance] row per cell
     with pytest.raises(ValueError, match="vision_cells"):
@@ -41,7 +45,10 @@ def test_cells_split_each_token_row_major_and_one_cell_is_the_token():
 
 
 def test_losses_reward_the_marked_token_and_its_distance():
-    t = [Targets(tokens=4, marked=2, marked_log=math.log(5.0), dense=[(0, 0.0), (3, 1.0)])]
+    t = [
+        Targets(tokens=4, marked=2, marked_log=math.log(5.0), dense_cells=np.array([0, 3]),
+                dense_log=np.array([0.0, 1.0]))
+    ]  # fmt: skip
     good = torch.tensor([[-9.0, 0.0], [-9.0, 0.5], [9.0, math.log(5.0)], [-9.0, 1.0]])
     bad = good.clone()
     bad[:, 0] = torch.tensor([9.0, -9.0, -9.0, -9.0])
@@ -49,6 +56,17 @@ def test_losses_reward_the_marked_token_and_its_distance():
     g, b = losses(good, t), losses(bad, t)
     assert g["marked_l1"] < 1e-6 and g["dense_l1"] < 1e-6 and g["marker_ce"] < 1e-3
     assert b["marker_ce"] > 10 and b["marked_l1"] == pytest.approx(math.log(5.0))
+    # the second image's dense labels index its own tokens, after the first image's four
+    second = Targets(tokens=2, marked=0, marked_log=0.0, dense_cells=np.array([1]),
+                     dense_log=np.array([2.0]))  # fmt: skip
+    two = [*t, second]
+    out = torch.cat([good, torch.tensor([[9.0, 0.0], [-9.0, 2.0]])])
+    assert losses(out, two)["dense_l1"] < 1e-6
+    out[5, 1] = 0.0
+    assert losses(out, two)["dense_l1"] == pytest.approx(2.0 / 3)
+    none = [Targets(tokens=4, marked=2, marked_log=0.0, dense_cells=np.zeros(0, dtype=int),
+                    dense_log=np.zeros(0))]  # fmt: skip
+    assert losses(good, none)["dense_l1"] == 0.0
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +89,16 @@ def test_samples_put_the_marked_target_under_the_arrow(data, tmp_path):
     builder = SampleBuilder(cfg.sources(), cfg.spec(), augment=cfg.augment(), seed=3)
     samples = VisionSamples(builder, 10)
     for i in range(10):
-        image, (x, y), marked_log, dense = samples[i]
+        image, (x, y), marked_log, (xy, logs) = samples[i]
         built, _, _ = builder.draw(i)  # the same draw as SFT's distance question i
         assert (x, y) == tuple(built.pixels[0]) and marked_log == pytest.approx(
             math.log(built.label)
         )
         rgb = np.asarray(image)
         assert tuple(rgb[y, x - 1]) == (255, 0, 0)  # the arrow's tip, one pixel left
-        assert dense and all(0 <= px < image.width and 0 <= py < image.height
-                             for (px, py), _ in dense)  # fmt: skip
-        assert all(np.isfinite(v) for _, v in dense)
+        assert len(xy) == len(logs) > 0 and xy.shape[1] == 2
+        assert ((xy >= 0) & (xy < [image.width, image.height])).all()
+        assert np.isfinite(logs).all()
     assert len(list(samples)) == 10  # iteration stops at the end (no endless stream)
 
 
@@ -100,10 +118,10 @@ def test_grid_targets_agree_with_the_records_own_labels(dense_data, tmp_path):
         built, probe, source = builder.draw(i)
         record = builder.record(source, probe.records[0])
         camera = Camera.from_intrinsics(built.cameras[0])
-        grid = grid_labels(record, camera, 1)  # every pixel of the training image
-        at = dict(grid)
+        xy, logs = grid_depths(record, camera, 1)  # every pixel of the training image
+        at = {(int(x), int(y)): v for (x, y), v in zip(xy, logs, strict=True)}
         w, h = camera.size
-        assert len(grid) > 0.5 * w * h  # the sky is the only gap
+        assert len(xy) > 0.5 * w * h  # the sky is the only gap
         for j, (x, y) in enumerate(camera.remap_pixels(record.camera, record.pixel_coords)):
             if (int(x), int(y)) in at:  # downscaled: a neighbour of the labelled pixel
                 errors.append(abs(at[(int(x), int(y))] - math.log(record.depth[j])))
@@ -113,7 +131,7 @@ def test_grid_targets_agree_with_the_records_own_labels(dense_data, tmp_path):
     coarse = VisionSamples(builder, 4, dense_spacing=4)
     labelled = VisionSamples(builder, 4)
     for i in range(4):
-        assert len(coarse[i][3]) > len(labelled[i][3])  # one per 4x4 px, not the ~30 labels
+        assert len(coarse[i][3][0]) > len(labelled[i][3][0])  # one per 4x4 px, not ~30 labels
 
 
 def test_grid_targets_without_depth_maps_name_the_file_and_the_fix(data, tmp_path):

@@ -74,17 +74,16 @@ class Batch:
         h = max(im.size[1] for im, *_ in items)
         x = torch.zeros(len(items), 6, h, w)
         self.points, self.logs = [], []
-        for i, (image, marked, marked_log, dense) in enumerate(items):
+        for i, (image, marked, marked_log, (xy, logs)) in enumerate(items):
             iw, ih = image.size
             rgb = torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32))
             x[i, :3, :ih, :iw] = rgb.permute(2, 0, 1) / 255.0 - 0.5
             x[i, 3, :ih, :iw] = ((torch.arange(iw) - iw / 2) / focal)[None, :]
             x[i, 4, :ih, :iw] = ((torch.arange(ih) - ih / 2) / focal)[:, None]
             x[i, 5, :ih, :iw] = 1.0
-            self.points.append(
-                torch.tensor([marked] + [xy for xy, _ in dense], dtype=torch.float32)
-            )
-            self.logs.append(torch.tensor([marked_log] + [v for _, v in dense]))
+            points = np.concatenate([np.asarray([marked], dtype=np.float64), xy], axis=0)
+            self.points.append(torch.from_numpy(points).float())
+            self.logs.append(torch.from_numpy(np.concatenate([[marked_log], logs])).float())
         self.x = x
 
     def read(self, pred: torch.Tensor) -> list[torch.Tensor]:

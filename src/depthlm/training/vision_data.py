@@ -26,25 +26,35 @@ from depthlm.training.samples import DataSource, SampleBuilder
 @dataclass
 class Targets:
     """One image's targets, in merged-token indices of that image (cell indices, see
-    :func:`cell_of`, when the head splits each token into cells)."""
+    :func:`cells_of`, when the head splits each token into cells)."""
 
     tokens: int  # merged tokens of the image (times the cells per token)
     marked: int  # token (cell) holding the marked pixel
     marked_log: float  # log distance of the marked pixel
-    dense: list[tuple[int, float]]  # (token or cell, log distance) of the record's other labels
+    dense_cells: np.ndarray  # (n,) token (cell) of each of the record's other labels
+    dense_log: np.ndarray  # (n,) their log distances
+
+
+def cells_of(
+    xy: np.ndarray, size: tuple[int, int], grid: tuple[int, int], k: int = 1
+) -> np.ndarray:
+    """Index of the cell holding each pixel of ``xy`` ``(n, 2)`` in an image of ``size`` (w, h)
+    whose merged grid is ``grid`` (rows, cols), when each merged token is split into ``k × k``
+    cells: ``token · k² + row-major cell within the token`` (``k = 1``: the row-major token;
+    pixels outside go to the nearest edge). The processor may resize by a few pixels to a
+    multiple of the patch, so positions are scaled, not divided. Arrays, because a dense
+    grid is hundreds of labels per crop."""
+    rows, cols = grid
+    w, h = size
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    r = np.clip(np.floor(xy[:, 1] * rows * k / h), 0, rows * k - 1).astype(np.int64)
+    c = np.clip(np.floor(xy[:, 0] * cols * k / w), 0, cols * k - 1).astype(np.int64)
+    return ((r // k) * cols + c // k) * k * k + (r % k) * k + c % k
 
 
 def cell_of(xy: Sequence[float], size: tuple[int, int], grid: tuple[int, int], k: int = 1) -> int:
-    """Index of the cell holding pixel ``xy`` of an image of ``size`` (w, h) whose merged grid
-    is ``grid`` (rows, cols), when each merged token is split into ``k × k`` cells: ``token ·
-    k² + row-major cell within the token`` (``k = 1``: the row-major token; pixels outside
-    go to the nearest edge). The processor may resize by a few pixels to a multiple of the
-    patch, so the position is scaled, not divided."""
-    rows, cols = grid
-    w, h = size
-    r = min(rows * k - 1, max(0, int(xy[1] * rows * k / h)))
-    c = min(cols * k - 1, max(0, int(xy[0] * cols * k / w)))
-    return ((r // k) * cols + c // k) * k * k + (r % k) * k + c % k
+    """:func:`cells_of` for one pixel."""
+    return int(cells_of(np.asarray([xy]), size, grid, k)[0])
 
 
 def depth_map_path(record: Any) -> Path:
@@ -79,10 +89,8 @@ def grid_depths(record: Any, camera: Camera, spacing: int) -> tuple[np.ndarray, 
     return grid[keep].astype(np.int64), np.log(d[keep])
 
 
-def grid_labels(record: Any, camera: Camera, spacing: int) -> list[tuple[tuple[int, int], float]]:
-    """:func:`grid_depths` as ``((x, y), log distance)`` pairs, the form the targets take."""
-    xy, log_depth = grid_depths(record, camera, spacing)
-    return [((int(x), int(y)), float(v)) for (x, y), v in zip(xy, log_depth, strict=True)]
+DenseLabels = tuple[np.ndarray, np.ndarray]
+"""Pixels ``(n, 2)`` (int x, y) of an image and their log distances ``(n,)``."""
 
 
 class VisionSamples(torch.utils.data.Dataset):
@@ -100,24 +108,32 @@ class VisionSamples(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, list]:
+    def __getitem__(self, index: int) -> tuple[Any, tuple[int, int], float, DenseLabels]:
         if not 0 <= index < self.length:  # the sequence protocol: list() and for-loops stop
             raise IndexError(f"sample {index} of {self.length}")
         built, probe, source = self.builder.draw(index)
         record = self.builder.record(source, probe.records[0])
         camera = Camera.from_intrinsics(built.cameras[0])
         if self.dense_spacing:
-            dense = grid_labels(record, camera, self.dense_spacing)
-            return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
-        pixels = camera.remap_pixels(record.camera, record.pixel_coords)
-        w, h = camera.size
-        dense = []
-        for j, (x, y) in enumerate(pixels):
-            if j != probe.points[0] and 0 <= x < w and 0 <= y < h:
-                d = point_label(record, j, "distance")
-                if d > 0 and math.isfinite(d):
-                    dense.append(((int(x), int(y)), math.log(d)))
+            dense = grid_depths(record, camera, self.dense_spacing)
+        else:
+            dense = _other_labels(record, camera, probe.points[0])
         return built.images[0], tuple(built.pixels[0]), math.log(built.label), dense
+
+
+def _other_labels(record: Any, camera: Camera, marked: int) -> DenseLabels:
+    """The record's labelled pixels other than the ``marked`` one that fall inside the
+    training image seen through ``camera``, with their log distances."""
+    pixels = np.asarray(camera.remap_pixels(record.camera, record.pixel_coords))
+    w, h = camera.size
+    xy, logs = [], []
+    for j, (x, y) in enumerate(pixels):
+        if j != marked and 0 <= x < w and 0 <= y < h:
+            d = point_label(record, j, "distance")
+            if d > 0 and math.isfinite(d):
+                xy.append((int(x), int(y)))
+                logs.append(math.log(d))
+    return np.asarray(xy, dtype=np.int64).reshape(-1, 2), np.asarray(logs, dtype=np.float64)
 
 
 class Collate:
@@ -131,14 +147,17 @@ class Collate:
     def __call__(self, items: list) -> tuple[dict[str, torch.Tensor], list[Targets]]:
         enc = self.image_processor([it[0] for it in items], return_tensors="pt")
         targets = []
-        for (image, marked, marked_log, dense), g in zip(items, enc["image_grid_thw"], strict=True):
+        for (image, marked, marked_log, (xy, logs)), g in zip(
+            items, enc["image_grid_thw"], strict=True
+        ):
             grid = (int(g[1]) // self.merge, int(g[2]) // self.merge)
             targets.append(
                 Targets(
                     tokens=grid[0] * grid[1] * self.cells**2,
                     marked=cell_of(marked, image.size, grid, self.cells),
                     marked_log=marked_log,
-                    dense=[(cell_of(xy, image.size, grid, self.cells), v) for xy, v in dense],
+                    dense_cells=cells_of(xy, image.size, grid, self.cells),
+                    dense_log=logs,
                 )
             )
         return dict(enc), targets

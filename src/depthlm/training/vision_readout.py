@@ -65,13 +65,13 @@ def losses(out: torch.Tensor, targets: Sequence[Targets]) -> dict[str, torch.Ten
         logits = out[offset : offset + t.tokens, 0]
         ce.append(nn.functional.cross_entropy(logits[None], torch.tensor([t.marked])))
         marked.append((out[offset + t.marked, 1] - t.marked_log).abs())
-        dense_idx += [offset + k for k, _ in t.dense]
-        dense_val += [v for _, v in t.dense]
+        dense_idx.append(torch.as_tensor(t.dense_cells, dtype=torch.long) + offset)
+        dense_val.append(torch.as_tensor(t.dense_log, dtype=out.dtype))
         offset += t.tokens
     parts = {"marker_ce": torch.stack(ce).mean(), "marked_l1": torch.stack(marked).mean()}
-    if dense_idx:
-        pred = out[torch.tensor(dense_idx), 1]
-        parts["dense_l1"] = (pred - torch.tensor(dense_val, dtype=pred.dtype)).abs().mean()
+    idx = torch.cat(dense_idx) if dense_idx else torch.zeros(0, dtype=torch.long)
+    if len(idx):
+        parts["dense_l1"] = (out[idx, 1] - torch.cat(dense_val)).abs().mean()
     else:
         parts["dense_l1"] = out.sum() * 0.0
     return parts
