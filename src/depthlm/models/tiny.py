@@ -117,25 +117,31 @@ def _qwen_ids(tok: PreTrainedTokenizerFast) -> dict:
     )
 
 
-def _derived_head_dim(text: dict, arch: str) -> dict:
-    """Qwen2-VL and Qwen2.5-VL size each head as ``hidden_size / num_attention_heads`` and
-    read ``head_dim`` only for the rotary table, so the two must agree: derive it, and refuse
-    a contradicting override (the model would build, then fail or rotate part of each head)."""
-    derived = text.get("hidden_size", _TEXT["hidden_size"]) // text.get(
-        "num_attention_heads", _TEXT["num_attention_heads"]
-    )
-    if "head_dim" in text and text["head_dim"] != derived:
-        raise ValueError(
-            f"{arch}: head_dim {text['head_dim']} must equal hidden_size / num_attention_heads "
-            f"({derived}); leave head_dim out, it is derived"
-        )
-    return {**text, "head_dim": derived}
-
-
-def _qwen_text(tok: PreTrainedTokenizerFast, official_mrope, overrides: dict, **rope) -> dict:
+def _qwen_text(
+    tok: PreTrainedTokenizerFast,
+    official_mrope: tuple[int, int, int],
+    overrides: dict,
+    *,
+    head_dim_from_width: str = "",
+    **rope,
+) -> dict:
     """Text-config kwargs: the shared tiny size, M-RoPE sections scaled to the head size, and
-    the Qwen token ids (``<|endoftext|>`` is BOS and pad, ``<|im_end|>`` EOS, as released)."""
+    the Qwen token ids (``<|endoftext|>`` is BOS and pad, ``<|im_end|>`` EOS, as released).
+
+    ``head_dim_from_width`` (the family's name, for the error): Qwen2-VL and Qwen2.5-VL size
+    each head as ``hidden_size / num_attention_heads`` and read ``head_dim`` only for the
+    rotary table, so the two must agree: derive it, and refuse a contradicting override (the
+    model would build, then fail or rotate part of each head)."""
     text = {**_TEXT, **overrides}
+    if head_dim_from_width:
+        derived = text["hidden_size"] // text["num_attention_heads"]
+        if "head_dim" in overrides and overrides["head_dim"] != derived:
+            raise ValueError(
+                f"{head_dim_from_width}: head_dim {overrides['head_dim']} must equal "
+                f"hidden_size / num_attention_heads ({derived}); leave head_dim out, it is "
+                "derived"
+            )
+        text["head_dim"] = derived
     text["rope_parameters"] = {
         "rope_type": "default",
         "rope_theta": 1_000_000.0,
@@ -181,7 +187,7 @@ def _build_qwen2_vl(overrides: dict) -> _Built:
     tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2VLConfig(
-        text_config=_qwen_text(tok, (16, 24, 24), _derived_head_dim(text, "qwen2_vl")),
+        text_config=_qwen_text(tok, (16, 24, 24), text, head_dim_from_width="qwen2_vl"),
         vision_config={
             "depth": 2,
             "embed_dim": 32,
@@ -211,7 +217,7 @@ def _build_qwen2_5_vl(overrides: dict) -> _Built:
     tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
     text, vision = _split(overrides)
     config = Qwen2_5_VLConfig(
-        text_config=_qwen_text(tok, (16, 24, 24), _derived_head_dim(text, "qwen2_5_vl")),
+        text_config=_qwen_text(tok, (16, 24, 24), text, head_dim_from_width="qwen2_5_vl"),
         vision_config={
             "depth": 2,
             "hidden_size": 32,
