@@ -28,6 +28,10 @@ def test_bad_recipe(tmp_path):
         load_recipe(str(path))
     with pytest.raises(ValueError, match="no recipe"):
         load_recipe("nope")
+    recipe = {"world": {}, "model": {}, "train": {}, "vision": [{"max_steps": 2}, 3]}
+    path.write_text(yaml.safe_dump(recipe))
+    with pytest.raises(ValueError, match=r"r\.yaml: vision section: expected a mapping"):
+        load_recipe(str(path))
 
 
 @pytest.mark.slow
@@ -44,16 +48,20 @@ def test_small_recipe_runs_and_resumes(tmp_path, monkeypatch):
     recipe["train"].update(focal=32, crop_height=None, crop_width=None, batch_size=4,
                            save_steps=2, num_workers=0)  # fmt: skip
     recipe["train"].update(tasks={"distance": 1, "pose": 1}, window=False)
-    recipe["vision"] = {"learning_rate": 1e-3}
+    recipe["vision"] = [{"learning_rate": 1e-3}, {"learning_rate": 5e-4, "seed": 1}]
     recipe["then"] = [{"tasks": {"distance": 1, "multi_point": 1}, "learning_rate": 1e-4}]
     out = run_recipe(recipe, tmp_path, max_steps=2)
     assert out == tmp_path / "run-2"  # the second stage, started from the first one's weights
-    assert json.loads((tmp_path / "vision" / "vision.json").read_text())["steps"] == 2
-    assert starts == [str(tmp_path / "vision"), str(tmp_path / "run")]  # SFT from the warm ViT
+    first = json.loads((tmp_path / "vision" / "vision.json").read_text())
+    second = json.loads((tmp_path / "vision-2" / "vision.json").read_text())
+    assert first["steps"] == second["steps"] == 2
+    assert second["config"]["model"] == str(tmp_path / "vision")  # a restart from the first
+    assert second["config"]["learning_rate"] == 5e-4 and second["config"]["seed"] == 1
+    assert starts == [str(tmp_path / "vision-2"), str(tmp_path / "run")]  # SFT from the last
     contract = json.loads((out / "depthlm.json").read_text())
     assert contract["focal"] == 32 and "multi_point" in json.dumps(contract)
     stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
-    warm = (tmp_path / "vision" / "model.safetensors").stat().st_mtime_ns
+    warm = (tmp_path / "vision-2" / "model.safetensors").stat().st_mtime_ns
     run_recipe(recipe, tmp_path, max_steps=2)  # finished stages are kept
     assert (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns == stamp
-    assert (tmp_path / "vision" / "model.safetensors").stat().st_mtime_ns == warm
+    assert (tmp_path / "vision-2" / "model.safetensors").stat().st_mtime_ns == warm

@@ -6,7 +6,9 @@ run. Each stage is skipped when its output already exists, so a killed run resum
 
 An optional ``vision:`` section warm-starts the vision tower before SFT
 (:mod:`depthlm.training.vision`, into ``vision/``): its keys override ``train`` fields (steps,
-learning rate, ...), so crops, focal and marker stay those SFT uses.
+learning rate, ...), so crops, focal and marker stay those SFT uses. A list of such sections
+runs one warm-start schedule after another, each from the previous tower (``vision-2/``, ...):
+a warm restart that adds images to a finished warm-start without re-running it.
 
 An optional ``then:`` list continues training in stages: each entry overrides ``train``
 fields (tasks, steps, learning rate, ...) and starts from the previous stage's weights, into
@@ -37,6 +39,7 @@ def load_recipe(name_or_path: str = DEFAULT_RECIPE) -> dict[str, Any]:
     missing = {"world", "model", "train"} - set(recipe)
     if missing:
         raise ValueError(f"{path}: recipe needs sections {sorted(missing)}")
+    _vision_stages(recipe.get("vision"), where=str(path))  # a malformed one fails before any work
     return recipe
 
 
@@ -67,8 +70,9 @@ def run_recipe(
         return cfg
 
     start = init
-    if recipe.get("vision"):
-        cfg = stage(recipe["vision"], "recipe vision section", init, "vision")
+    for k, overrides in enumerate(_vision_stages(recipe.get("vision")), start=1):
+        folder = "vision" if k == 1 else f"vision-{k}"
+        cfg = stage(overrides, f"recipe vision section {k}", start, folder)
         start = Path(cfg.output)
         if not (start / "vision.json").is_file():  # finished stages are not re-run
             pretrain_vision(cfg, resume=resume)
@@ -76,3 +80,17 @@ def run_recipe(
     for k, extra in enumerate(recipe.get("then") or [], start=2):
         model = train_sft(stage(extra, f"recipe then[{k - 2}]", model, f"run-{k}"), resume=resume)
     return model
+
+
+def _vision_stages(section: Any, where: str = "recipe") -> list[dict[str, Any]]:
+    """The ``vision:`` section as a list of warm-start schedules (none, one mapping, or a list
+    of mappings), with a clear error for anything else."""
+    if not section:
+        return []
+    stages = [section] if isinstance(section, dict) else section
+    if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
+        raise ValueError(
+            f"{where}: vision section: expected a mapping of train overrides or a list of them, "
+            f"got {section!r}"
+        )
+    return stages
