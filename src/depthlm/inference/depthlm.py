@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +26,9 @@ import numpy as np
 from PIL import Image
 
 from depthlm.geometry.camera import Camera
+from depthlm.inference.asking import Answered, PointsFor, ask_images
 from depthlm.inference.backends import Backend, load_generator, model_dir, parse_model
-from depthlm.inference.base import Generator, generate_detailed
+from depthlm.inference.base import Generator
 from depthlm.inference.dense_map import (  # noqa: F401 - re-exported
     DEFAULT_SAMPLING,
     DENSIFY_SPACE,
@@ -55,62 +54,7 @@ from depthlm.inference.images import (  # noqa: F401 - re-exported
     split_points,
 )
 from depthlm.models.contract import load_contract, resolve_spec
-from depthlm.prompting.query import QuerySpec, prepare_view
-from depthlm.tasks import get_task
-from depthlm.tasks.base import Task, TaskInput
-
-
-@dataclass
-class _Job:
-    """One image's questions while they are being answered."""
-
-    key: str | int
-    image: Image.Image
-    camera: Camera
-    source: str
-    points: np.ndarray
-    metres: np.ndarray
-    text: list[str | None]
-    confidence: np.ndarray
-    skipped: list[int] = field(default_factory=list)
-    waiting: int = 0
-
-    def result(self) -> dict[str, Any]:
-        return {
-            "metres": self.metres,
-            "text": self.text,
-            "confidence": self.confidence,
-            "points": self.points,
-            "skipped": self.skipped,
-            "intrinsics": self.camera.to_list(),
-            "focal": self.camera.fx,
-            "focal_source": self.source,
-            "image": self.key,
-        }
-
-
-def _check_inside(camera: Camera, pts: np.ndarray, key: str | int) -> None:
-    outside = ~camera.contains(pts)
-    if outside.any():
-        name = f" {key}" if isinstance(key, str) else f" #{key}"
-        raise ValueError(
-            f"points outside the {camera.width}x{camera.height} image{name}: "
-            f"{pts[outside].tolist()} (x must be in 0..{camera.width - 1}, "
-            f"y in 0..{camera.height - 1})"
-        )
-
-
-def _check_task(task: str, params: dict[str, float]) -> Task:
-    runner = get_task(task)
-    if runner.n_points != 1 or runner.n_views != 1:
-        raise ValueError(f"measure() asks single-point tasks, not {task!r}")
-    missing = sorted(set(runner.params(np.random.default_rng(0))) - set(params))
-    if missing:
-        raise ValueError(
-            f"task {task!r} needs {', '.join(f'{k}=' for k in missing)} "
-            f"(e.g. T= seconds for speed, V= m/s for time)"
-        )
-    return runner
+from depthlm.prompting.query import QuerySpec
 
 
 class DepthLM:
@@ -319,67 +263,24 @@ class DepthLM:
     def _answer(
         self,
         items: Iterable[tuple[str | int, ImageLike]],
-        points_for: Callable[[int, Camera, Image.Image], np.ndarray],
+        points_for: PointsFor,
         intrinsics: Sequence[float] | None,
         focal: float | None,
         task: str,
         params: dict[str, float],
-    ) -> Iterator[_Job]:
-        """Answer ``points_for(i, camera, image)`` of every image, yielding each image's job, in
-        order, once all its questions are answered.
+    ) -> Iterator[Answered]:
+        """:func:`~depthlm.inference.asking.ask_images` with this model's generator, contract
+        and camera resolution, at most :attr:`questions_per_call` questions per call."""
 
-        Questions are pooled across images into calls of at most :attr:`questions_per_call`,
-        so a folder of small jobs costs few generator calls while memory stays bounded; bad
-        input (camera, points) fails before that image's questions are built.
-        """
-        runner = _check_task(task, params)
-        spec = replace(self.spec, task=task)
-        pending: list[tuple[_Job, int, TaskInput]] = []
-        jobs: deque[_Job] = deque()
+        def camera_of(
+            pil: Image.Image, exif: str | Path | Image.Image | None
+        ) -> tuple[Camera, str]:
+            return self._camera(pil, intrinsics, focal, exif)
 
-        def flush() -> None:
-            if not pending:
-                return
-            answers = generate_detailed(self.generator, [q.chat() for _, _, q in pending])
-            for (job, i, _), a in zip(pending, answers, strict=True):
-                value = runner.parse(a.text)
-                job.metres[i] = np.nan if value is None else value
-                job.text[i] = a.text
-                job.confidence[i] = np.nan if a.confidence is None else a.confidence
-                job.waiting -= 1
-            pending.clear()
-
-        for index, (key, source) in enumerate(items):
-            pil = as_image(source)
-            exif_source = source if isinstance(source, str | Path | Image.Image) else None
-            camera, focal_source = self._camera(pil, intrinsics, focal, exif_source)
-            pts = np.asarray(points_for(index, camera, pil), dtype=np.int64).reshape(-1, 2)
-            _check_inside(camera, pts, key)
-            view = prepare_view(pil, camera, spec)
-            job = _Job(
-                key,
-                pil,
-                camera,
-                focal_source,
-                pts,
-                np.full(len(pts), np.nan),
-                [None] * len(pts),
-                np.full(len(pts), np.nan),
-            )
-            jobs.append(job)
-            for i, p in enumerate(pts.tolist()):
-                q = runner.ask([view], [p], params, spec.prompt, spec.marker)
-                if q is None:
-                    job.skipped.append(i)
-                    continue
-                pending.append((job, i, q))
-                job.waiting += 1
-                if len(pending) >= self.questions_per_call:
-                    flush()
-            while jobs and jobs[0].waiting == 0:
-                yield jobs.popleft()
-        flush()
-        yield from jobs
+        return ask_images(
+            self.generator, self.spec, items, points_for, camera_of, task, params,
+            self.questions_per_call,
+        )  # fmt: skip
 
     def _camera(
         self,
