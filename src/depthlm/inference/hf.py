@@ -305,13 +305,9 @@ class HFGenerator:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         return inputs
 
-    @torch.inference_mode()
-    def _generate_batch(self, queries: list[ChatQuery]) -> tuple[list, list, list, list, list]:
-        """Per query: reply text, prompt tokens, answer tokens, confidence, samples (or None)."""
-        t0 = time.perf_counter()
-        inputs = self._inputs(queries)
-        t1 = time.perf_counter()
-        recorder = _ChosenLogProbs()
+    def _generate_kwargs(self) -> dict[str, Any]:
+        """``generate`` keywords for greedy, sampled (``samples > 1``) or beam (``beams > 1``)
+        decoding, stopping at the family's end of turn or the preset's stop strings."""
         sampling = self.samples > 1
         gen_kwargs: dict[str, Any] = dict(
             max_new_tokens=self.max_new_tokens,
@@ -324,8 +320,7 @@ class HFGenerator:
             gen_kwargs["num_return_sequences"] = self.samples
         # Beams: the K likeliest replies, each scored by its summed log-probability (length
         # penalty 0), which Transformers only returns alongside every step's scores.
-        searching = self.beams > 1
-        if searching:
+        if self.beams > 1:
             gen_kwargs.update(num_beams=self.beams, num_return_sequences=self.beams,
                               length_penalty=0.0, early_stopping=True,
                               return_dict_in_generate=True, output_scores=True)  # fmt: skip
@@ -333,6 +328,17 @@ class HFGenerator:
             gen_kwargs["pad_token_id"] = self.tokenizer.pad_token_id
         if self.stop_strings:
             gen_kwargs.update(stop_strings=self.stop_strings, tokenizer=self.tokenizer)
+        return gen_kwargs
+
+    @torch.inference_mode()
+    def _generate_batch(self, queries: list[ChatQuery]) -> tuple[list, list, list, list, list]:
+        """Per query: reply text, prompt tokens, answer tokens, confidence, samples (or None)."""
+        t0 = time.perf_counter()
+        inputs = self._inputs(queries)
+        t1 = time.perf_counter()
+        recorder = _ChosenLogProbs()
+        sampling, searching = self.samples > 1, self.beams > 1
+        gen_kwargs = self._generate_kwargs()
         if sampling:
             # Drawn from a generator seeded per batch, outside the caller's random state: the
             # same batch gets the same samples however the run was interrupted and resumed.
