@@ -21,6 +21,23 @@ def test_shipped_recipe_is_complete():
     assert recipe["vision"]["max_steps"] > 0  # the vision warm-start stage comes first
 
 
+def test_hour_recipe_is_the_shipped_one_with_fewer_steps():
+    """depthlm_tiny_hour measures what the ~60-minute budget buys: it must differ from the
+    shipped recipe in step counts only, or its figures compare two recipes, not two budgets."""
+    full, hour = load_recipe(), load_recipe("depthlm_tiny_hour")
+    assert hour["world"] == full["world"] and hour["model"] == full["model"]
+    assert "then" not in hour  # no stage 2: six tasks
+    budget = {"max_steps", "save_steps"}
+    assert {k: v for k, v in hour["vision"].items() if k not in budget} == {
+        k: v for k, v in full["vision"].items() if k not in budget
+    }
+    assert {k: v for k, v in hour["train"].items() if k not in budget} == {
+        k: v for k, v in full["train"].items() if k not in budget
+    }
+    assert hour["vision"]["max_steps"] < full["vision"]["max_steps"]
+    assert hour["train"]["max_steps"] < full["train"]["max_steps"]
+
+
 def test_bad_recipe(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(yaml.safe_dump({"world": {}}))
