@@ -77,3 +77,17 @@ def test_a_contract_can_turn_the_estimate_off(tmp_path, monkeypatch) -> None:
     (tmp_path / "depthlm.json").write_text(json.dumps(
         {"focal": 112, "preset": "compact", "tasks": {"distance": 1, "fov": 1}}))  # fmt: skip
     assert DepthLM.from_pretrained(str(tmp_path)).estimate_focal
+
+
+def test_the_default_focal_warning_names_the_callers_line() -> None:
+    """However deep inside depthlm the focal is resolved, the warning points at the user's call
+    (so a ``-W`` filter or a traceback under ``-W error`` names the user's code)."""
+    image = np.zeros((120, 160, 3), np.uint8)
+    for fov, tasks in (("45", ("distance",)), ("no idea", ("distance", "fov"))):
+        model, _ = _model(fov, tasks)
+        with pytest.warns(DefaultFocalWarning) as caught:
+            model.measure(image, [[80, 60]])
+        assert {w.filename for w in caught} == {__file__}
+        with pytest.warns(DefaultFocalWarning) as caught:
+            model.depth_map(image, queries=4)
+        assert {w.filename for w in caught} == {__file__}

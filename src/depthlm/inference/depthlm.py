@@ -17,7 +17,6 @@ an assumed field of view (:mod:`depthlm.inference.focal`). Every result says whi
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,7 @@ from depthlm.inference.images import (  # noqa: F401 - re-exported
 )
 from depthlm.models.contract import load_contract, resolve_spec
 from depthlm.prompting.query import QuerySpec
+from depthlm.utils.warn import warn_caller
 
 
 class DepthLM:
@@ -301,10 +301,9 @@ class DepthLM:
         f, _, text = estimate_focal(self, pil)
         w, h = pil.size
         if f is None or min(w, h) * self.spec_scale(f) < 1:
-            warnings.warn(
+            warn_caller(
                 f"the model's field of view ({text!r}) is unusable; assuming {DEFAULT_HFOV_DEG:g}°",
                 DefaultFocalWarning,
-                stacklevel=4,
             )
             return camera, source
         return Camera(f, f, w / 2, h / 2, w, h), "estimated"

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
 
 from depthlm.geometry.camera import Camera
+from depthlm.utils.warn import warn_caller
 
 __all__ = [
     "DEFAULT_HFOV_DEG",
@@ -198,12 +198,11 @@ def resolve_camera(
     if not warn:
         return Camera(f, f, w / 2, h / 2, w, h), "default"
     name = f" of {exif_source}" if isinstance(exif_source, str | Path) else ""
-    warnings.warn(
+    warn_caller(
         f"no focal length given and no FocalLengthIn35mmFilm in the EXIF{name}: assuming a "
         f"{DEFAULT_HFOV_DEG:g}° horizontal field of view (focal {f:.1f} px for {w} px width). "
         "Metric answers scale with the focal; pass focal=F or intrinsics=[fx, fy, cx, cy] "
         "in pixels (CLI: --focal / --intrinsics).",
         DefaultFocalWarning,
-        stacklevel=2,
     )
     return Camera(f, f, w / 2, h / 2, w, h), "default"
