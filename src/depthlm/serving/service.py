@@ -180,42 +180,9 @@ class Service:
     def measure(self, req: schemas.MeasureRequest) -> dict[str, Any]:
         assert self.model is not None
         self.check_model(req.model)
-        choices = _measure_tasks()
-        if req.task not in choices:
-            raise ServeError(
-                400,
-                f"unknown task {req.task!r} for /v1/measure; choose from {', '.join(choices)}",
-                param="task",
-                code="unknown_task",
-            )
-        needed = sorted(get_task(req.task).params(np.random.default_rng(0)))
-        missing = [k for k in needed if k not in req.params]
-        if missing:
-            raise ServeError(
-                400,
-                f"task {req.task!r} needs params {missing} (T: seconds for speed, V: m/s for time)",
-                param="params",
-            )
-        unknown = sorted(set(req.params) - set(needed))
-        if unknown:
-            raise ServeError(400, f"task {req.task!r} takes no params {unknown}", param="params")
-        if len(req.points) > self.config.max_points:
-            raise ServeError(
-                400,
-                f"{len(req.points)} points; at most {self.config.max_points} per request",
-                param="points",
-            )
+        self._check_measure(req)
         image = self._image(req)
-        w, h = image.size
-        for i, (x, y) in enumerate(req.points):
-            if not (0 <= x < w and 0 <= y < h):
-                raise ServeError(
-                    400,
-                    f"points[{i}] = [{x}, {y}] is outside the {w}x{h} image "
-                    f"(x in 0..{w - 1}, y in 0..{h - 1})",
-                    param=f"points.{i}",
-                    code="point_outside_image",
-                )
+        _check_points(req.points, *image.size)
         out = self.model.measure(
             image,
             req.points,
@@ -246,6 +213,34 @@ class Service:
             "task": req.task,
             "model": self.config.model_id,
         }
+
+    def _check_measure(self, req: schemas.MeasureRequest) -> None:
+        """A 400 naming the field for a task, params or point count the request cannot have."""
+        choices = _measure_tasks()
+        if req.task not in choices:
+            raise ServeError(
+                400,
+                f"unknown task {req.task!r} for /v1/measure; choose from {', '.join(choices)}",
+                param="task",
+                code="unknown_task",
+            )
+        needed = sorted(get_task(req.task).params(np.random.default_rng(0)))
+        missing = [k for k in needed if k not in req.params]
+        if missing:
+            raise ServeError(
+                400,
+                f"task {req.task!r} needs params {missing} (T: seconds for speed, V: m/s for time)",
+                param="params",
+            )
+        unknown = sorted(set(req.params) - set(needed))
+        if unknown:
+            raise ServeError(400, f"task {req.task!r} takes no params {unknown}", param="params")
+        if len(req.points) > self.config.max_points:
+            raise ServeError(
+                400,
+                f"{len(req.points)} points; at most {self.config.max_points} per request",
+                param="points",
+            )
 
     def depth(self, req: schemas.DepthRequest) -> dict[str, Any]:
         assert self.model is not None
@@ -294,3 +289,16 @@ class Service:
                 "total_tokens": prompt + completion,
             },
         }
+
+
+def _check_points(points: list[schemas.Point], w: int, h: int) -> None:
+    """A 400 naming the first point outside the ``w``×``h`` image."""
+    for i, (x, y) in enumerate(points):
+        if not (0 <= x < w and 0 <= y < h):
+            raise ServeError(
+                400,
+                f"points[{i}] = [{x}, {y}] is outside the {w}x{h} image "
+                f"(x in 0..{w - 1}, y in 0..{h - 1})",
+                param=f"points.{i}",
+                code="point_outside_image",
+            )
