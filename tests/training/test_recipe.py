@@ -77,8 +77,15 @@ def test_small_recipe_runs_and_resumes(tmp_path, monkeypatch):
     assert starts == [str(tmp_path / "vision-2"), str(tmp_path / "run")]  # SFT from the last
     contract = json.loads((out / "depthlm.json").read_text())
     assert contract["focal"] == 32 and "multi_point" in json.dumps(contract)
+    times = json.loads((tmp_path / "recipe_times.json").read_text())  # what each stage cost
+    assert set(times) == {"data", "init", "vision", "vision-2", "run", "run-2", "total"}
+    assert times["total"] == pytest.approx(sum(times.values()) - times["total"], abs=0.2)
     stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
     warm = (tmp_path / "vision-2" / "model.safetensors").stat().st_mtime_ns
     run_recipe(recipe, tmp_path, max_steps=2)  # finished stages are kept
     assert (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns == stamp
     assert (tmp_path / "vision-2" / "model.safetensors").stat().st_mtime_ns == warm
+    again = json.loads((tmp_path / "recipe_times.json").read_text())
+    assert {k: again[k] for k in ("data", "init", "vision", "vision-2")} == {
+        k: times[k] for k in ("data", "init", "vision", "vision-2")
+    }  # skipped stages add no time

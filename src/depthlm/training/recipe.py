@@ -17,6 +17,11 @@ fields (tasks, steps, learning rate, ...) and starts from the previous stage's w
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,12 @@ from typing import Any
 import yaml
 
 from depthlm.training.config import TrainConfig
+from depthlm.utils.io import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+#: Seconds each stage took, summed over the invocations that ran it (a resumed stage adds).
+TIMES_FILE = "recipe_times.json"
 
 DEFAULT_RECIPE = "depthlm_tiny"
 
@@ -55,11 +66,13 @@ def run_recipe(
     out = Path(out)
     records = out / "data" / "records.jsonl"
     if not records.is_file():
-        synthesize(out / "data", **recipe["world"])
+        with _timed(out, "data"):
+            synthesize(out / "data", **recipe["world"])
     init = out / "init"
     if not (init / "model.safetensors").is_file():
         shape = dict(recipe["model"])
-        build_tiny(shape.pop("arch"), init, seed=shape.pop("seed", 0), **shape)
+        with _timed(out, "init"):
+            build_tiny(shape.pop("arch"), init, seed=shape.pop("seed", 0), **shape)
 
     def stage(overrides: dict[str, Any], where: str, model: Path, output: str) -> TrainConfig:
         """The ``train`` section with a stage's overrides, on this run's data and folders."""
@@ -75,11 +88,34 @@ def run_recipe(
         cfg = stage(overrides, f"recipe vision section {k}", start, folder)
         start = Path(cfg.output)
         if not (start / "vision.json").is_file():  # finished stages are not re-run
-            pretrain_vision(cfg, resume=resume)
-    model = train_sft(stage({}, "recipe train section", start, "run"), resume=resume)
+            with _timed(out, folder):
+                pretrain_vision(cfg, resume=resume)
+    with _timed(out, "run"):
+        model = train_sft(stage({}, "recipe train section", start, "run"), resume=resume)
     for k, extra in enumerate(recipe.get("then") or [], start=2):
-        model = train_sft(stage(extra, f"recipe then[{k - 2}]", model, f"run-{k}"), resume=resume)
+        with _timed(out, f"run-{k}"):
+            cfg = stage(extra, f"recipe then[{k - 2}]", model, f"run-{k}")
+            model = train_sft(cfg, resume=resume)
     return model
+
+
+@contextmanager
+def _timed(out: Path, name: str) -> Iterator[None]:
+    """Add the wall-clock seconds of stage ``name`` to ``out/recipe_times.json``, so what a
+    recipe costs on a machine is measured by running it, also across a killed and resumed run
+    (an interrupted stage still adds the time it spent)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - start
+        path = out / TIMES_FILE
+        times = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        times[name] = round(times.get(name, 0.0) + seconds, 1)
+        times["total"] = round(sum(v for k, v in times.items() if k != "total"), 1)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, times)
+        logger.info("recipe: %s took %.1f min (%s)", name, seconds / 60, path)
 
 
 def _vision_stages(section: Any, where: str = "recipe") -> list[dict[str, Any]]:
