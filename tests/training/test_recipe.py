@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from depthlm.training.recipe import load_recipe, run_recipe
+from depthlm.training.recipe import describe_times, load_recipe, run_recipe
 from tests.models.conftest import _hf_offline  # noqa: F401 - fixture
 
 
@@ -36,6 +36,16 @@ def test_hour_recipe_is_the_shipped_one_with_fewer_steps():
     }
     assert hour["vision"]["max_steps"] < full["vision"]["max_steps"]
     assert hour["train"]["max_steps"] < full["train"]["max_steps"]
+
+
+def test_stage_times_read_as_one_line(tmp_path):
+    assert describe_times(tmp_path) == ""  # nothing has run yet
+    (tmp_path / "recipe_times.json").write_text(
+        json.dumps({"data": 204.0, "vision": 1963.1, "run": 698.6, "total": 2865.7})
+    )
+    assert describe_times(tmp_path) == (
+        "data 3.4 min, vision 32.7 min, run 11.6 min; total 47.8 min"
+    )
 
 
 def test_bad_recipe(tmp_path):
@@ -79,6 +89,8 @@ def test_small_recipe_runs_and_resumes(tmp_path, monkeypatch):
     assert contract["focal"] == 32 and "multi_point" in json.dumps(contract)
     times = json.loads((tmp_path / "recipe_times.json").read_text())  # what each stage cost
     assert set(times) == {"data", "init", "vision", "vision-2", "run", "run-2", "total"}
+    line = describe_times(tmp_path)
+    assert line.startswith("data ") and "vision-2 " in line and "; total " in line
     assert times["total"] == pytest.approx(sum(times.values()) - times["total"], abs=0.2)
     stamp = (tmp_path / "data" / "records.jsonl").stat().st_mtime_ns
     warm = (tmp_path / "vision-2" / "model.safetensors").stat().st_mtime_ns

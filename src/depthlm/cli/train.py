@@ -164,7 +164,8 @@ def recipe_command(
 ) -> None:
     """Render the world, build the model and train it (resumes stage by stage)."""
     with user_errors():
-        from depthlm.training.recipe import load_recipe, run_recipe
+        from depthlm.training.recipe import describe_times, load_recipe, run_recipe
 
         path = run_recipe(load_recipe(recipe), out, max_steps=max_steps)
         typer.echo(f"saved {path}")
+        typer.echo(f"stage times (wall clock, {out / 'recipe_times.json'}): {describe_times(out)}")
