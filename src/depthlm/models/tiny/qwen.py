@@ -115,6 +115,22 @@ def _qwen_image_processor(
     )
 
 
+def _qwen2_processor(
+    cls: type[Qwen2VLProcessor | Qwen2_5_VLProcessor],
+    config: Qwen2VLConfig | Qwen2_5_VLConfig,
+    tok: PreTrainedTokenizerFast,
+    overrides: dict,
+) -> Qwen2VLProcessor | Qwen2_5_VLProcessor:
+    """The processor Qwen2-VL and Qwen2.5-VL share but for its class: their image and video
+    processors are the same (Qwen2.5-VL kept Qwen2-VL's)."""
+    return cls(
+        image_processor=_qwen_image_processor(config.vision_config, overrides),
+        tokenizer=tok,
+        video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
+        chat_template=tok.chat_template,
+    )
+
+
 def build_qwen2_vl(overrides: dict) -> Built:
     """Qwen2-VL: ViT with patch 14, 2x2 patch merger, M-RoPE sections (16, 24, 24)."""
     tok = _qwen_tokenizer(overrides.get("default_system", "You are a helpful assistant."))
@@ -134,12 +150,7 @@ def build_qwen2_vl(overrides: dict) -> Built:
         },
         **_qwen_ids(tok),
     )
-    processor = Qwen2VLProcessor(
-        image_processor=_qwen_image_processor(config.vision_config, overrides),
-        tokenizer=tok,
-        video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
-        chat_template=tok.chat_template,
-    )
+    processor = _qwen2_processor(Qwen2VLProcessor, config, tok, overrides)
     return config, processor, Qwen2VLForConditionalGeneration
 
 
@@ -166,12 +177,7 @@ def build_qwen2_5_vl(overrides: dict) -> Built:
         },
         **_qwen_ids(tok),
     )
-    processor = Qwen2_5_VLProcessor(
-        image_processor=_qwen_image_processor(config.vision_config, overrides),
-        tokenizer=tok,
-        video_processor=Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16),
-        chat_template=tok.chat_template,
-    )
+    processor = _qwen2_processor(Qwen2_5_VLProcessor, config, tok, overrides)
     return config, processor, Qwen2_5_VLForConditionalGeneration
 
 
