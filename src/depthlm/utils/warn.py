@@ -9,11 +9,13 @@ filter by module applies to the user's code).
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
 
-_PACKAGE = str(Path(__file__).resolve().parent.parent)
+# With the separator, so a sibling folder such as depthlm_extras/ is not taken for the package.
+_PACKAGE = str(Path(__file__).resolve().parent.parent) + os.sep
 
 
 def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
